@@ -1,0 +1,54 @@
+"""One question, one mode: retrieve when the mode reads sources, build the prompt, stream the answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.config import AnswerConfig
+from assistant.generate import LLM, Timing
+from assistant.prompt import base_messages, retrieval_messages
+from assistant.retrieve import Retriever, Source
+
+
+@dataclass
+class Answer:
+    question: str
+    mode: str
+    text: str
+    sources: list[Source] = field(default_factory=list)
+    retrieve_s: float = 0.0
+    timing: Timing = field(default_factory=Timing)
+
+
+def answer(
+    question: str,
+    mode: str,
+    llm: LLM,
+    retriever: Retriever | None,
+    cfg: AnswerConfig,
+    on_text: Callable[[str], None] | None = None,
+) -> Answer:
+    question = question.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    result = Answer(question, mode, "")
+    if mode == "retrieval":
+        if retriever is None:
+            raise ValueError("retrieval mode needs an ingested workspace")
+        result.sources, result.retrieve_s = retriever.timed_search(question, cfg.top_k, cfg.fusion)
+        messages = retrieval_messages(question, result.sources)
+    elif mode == "base":
+        messages = base_messages(question)
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    start = time.perf_counter()
+    pieces = []
+    for piece in llm.stream(messages, cfg.max_new_tokens, result.timing):
+        pieces.append(piece)
+        if on_text is not None:
+            on_text(piece)
+    result.text = "".join(pieces).strip()
+    result.timing.total_s = time.perf_counter() - start
+    return result

@@ -1,0 +1,205 @@
+"""`docent`: the command line. Each subcommand is one function below; heavy imports happen inside them,
+so `docent --help` answers at once.
+
+    docent ingest data/sample            documents -> chunks, index, Q&A pairs
+    docent search "vpn certificate"      the best chunks, like PrivateGPT's search mode
+    docent ask "How do I reset my password?" --mode retrieval
+    docent pairs                         counts and samples;  docent pairs export pairs.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assistant.config import FUSIONS, MODES, AnswerConfig
+from ingest.config import IngestConfig, workspace_path
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One flag per dataclass field, its help from the field's metadata."""
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=f"{help_text} (default: {f.default})")
+
+
+def config_from(args: argparse.Namespace, cls: type) -> Any:
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    return cls(**given)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import ingest
+
+    cfg = config_from(args, IngestConfig)
+    report = ingest([Path(p) for p in args.paths], cfg, workspace_path(args.workspace), progress=not args.quiet)
+    print(
+        f"{workspace_path(args.workspace)}: {report.added} added, {report.updated} updated, {report.unchanged} "
+        f"unchanged, {report.removed} removed, {len(report.failed)} failed, {len(report.skipped)} skipped "
+        f"({report.seconds:.1f} s)"
+    )
+    pairs = report.pairs
+    print(f"  {report.chunks} chunks ({report.new_chunks} new); Q&A pairs: {pairs.get('train', 0)} train, "
+          f"{pairs.get('heldout', 0)} held-out questions, {pairs.get('unseen', 0)} on held-out documents")  # fmt: skip
+    for label, lines in (("failed", report.failed), ("skipped", report.skipped), ("note", report.notes)):
+        for file, reason in lines:
+            print(f"  {label:7s} {file}: {reason}")
+    return report.exit_code(cfg.strict)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.retrieve import Retriever
+
+    retriever = Retriever(workspace_path(args.workspace))
+    if args.file:
+        return _search_file(retriever, Path(args.file), args)
+    if not args.query:
+        raise SystemExit("docent search: give a QUERY, or --file QUESTIONS.jsonl")
+    (sources,) = retriever.search([args.query], k=args.k, fusion=args.fusion)
+    if args.json:
+        print(json.dumps({"question": args.query, "results": [s.to_json() for s in sources]}, ensure_ascii=False))
+        return 0
+    for s in sources:
+        print(f"{s.rank}. {s.doc} › {s.heading or s.title}  (score {s.score:.3f})\n   {s.snippet(240)}\n")
+    return 0
+
+
+def _search_file(retriever: Any, file: Path, args: argparse.Namespace) -> int:
+    """One JSON object a line in (with a `question` field), one a line out, the input's fields kept."""
+    from tqdm import tqdm
+
+    items, bad = [], 0
+    with open(file, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not str(item.get("question", "")).strip():
+                    raise ValueError('no "question" field')
+            except ValueError as err:
+                print(f"{file}:{number}: skipped, {err}; each line must be a JSON object with a \"question\"", file=sys.stderr)
+                bad += 1
+                continue
+            items.append(item)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        for start in tqdm(range(0, len(items), 64), desc="Searching", unit="batch", disable=not args.out):
+            batch = items[start : start + 64]
+            for item, sources in zip(batch, retriever.search([i["question"] for i in batch], args.k, args.fusion)):
+                out.write(json.dumps({**item, "results": [s.to_json() for s in sources]}, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 1 if bad else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import answer
+    from assistant.generate import LLM
+    from assistant.retrieve import Retriever
+
+    cfg = config_from(args, AnswerConfig)
+    print("Loading models…", file=sys.stderr, flush=True)
+    retriever = Retriever(workspace_path(args.workspace)) if args.mode == "retrieval" else None
+    llm = LLM(cfg.llm)
+    result = answer(args.question, args.mode, llm, retriever, cfg, on_text=lambda t: print(t, end="", flush=True))
+    print()
+    if result.sources:
+        print("\nSources:")
+        for s in result.sources:
+            print(f"  [{s.rank}] {s.doc} › {s.heading or s.title}  (score {s.score:.3f})\n      {s.snippet()}")
+    t = result.timing
+    print(
+        f"\n{args.mode}: retrieval {result.retrieve_s * 1000:.0f} ms, first token {t.first_token_s:.2f} s, "
+        f"{t.tokens} tokens in {t.total_s:.2f} s ({t.tokens_per_s:.1f} tokens/s)"
+    )
+    return 0
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    from ingest import dataset
+    from ingest.store import Workspace
+
+    db = Workspace(workspace_path(args.workspace)).connect()
+    split = None if args.split == "all" else args.split
+    if args.action == "export":
+        if not args.file:
+            raise SystemExit("docent pairs export: give the FILE to write, e.g. docent pairs export pairs.jsonl")
+        n = dataset.export(db, Path(args.file), split or None, args.with_source)
+        print(f"wrote {n} pairs ({args.split}) to {args.file}")
+        return 0
+    for name, kinds in sorted(dataset.counts(db).items()):
+        detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        print(f"{name}: {sum(kinds.values())} ({detail})")
+    for r in dataset.samples(db, split or "train", args.samples):
+        print(f"\n[{r['split']} · {r['kind']}] {r['name']} › {r['heading']}\n  Q: {r['question']}\n  A: {r['answer']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docent", description="Chat with your documents; measure tuning vs retrieval.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "ingest": (cmd_ingest, "read documents into the workspace: chunks, index, Q&A pairs"),
+        "search": (cmd_search, "the chunks that best match a query"),
+        "ask": (cmd_ask, "answer a question"),
+        "pairs": (cmd_pairs, "Q&A pairs: counts and samples, or export to JSONL"),
+    }
+    parsers = {}
+    for name, (func, help_text) in commands.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        p.add_argument("--workspace", help="workspace folder (default: $DOCENT_WORKSPACE or data/workspace)")
+        parsers[name] = p
+    parsers["ingest"].add_argument("paths", nargs="+", metavar="PATH", help="files or folders, read recursively")
+    parsers["ingest"].add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_flags(parsers["ingest"], IngestConfig)
+    s = parsers["search"]
+    s.add_argument("query", nargs="?", help="what to look for")
+    s.add_argument("-k", type=int, default=5, help="how many chunks (default: 5)")
+    s.add_argument("--fusion", default="rrf", choices=FUSIONS, help="ranking (default: rrf)")
+    s.add_argument("--file", help="JSONL with a `question` field per line: answer them all, one JSON line each")
+    s.add_argument("--out", help="with --file: write here instead of standard output")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    a = parsers["ask"]
+    a.add_argument("question")
+    a.add_argument("--mode", default="retrieval", choices=MODES, help="how to answer (default: retrieval)")
+    add_config_flags(a, AnswerConfig)
+    p = parsers["pairs"]
+    p.add_argument("action", nargs="?", default="show", choices=["show", "export"])
+    p.add_argument("file", nargs="?", help="with export: the JSONL file to write")
+    p.add_argument("--split", default="train", choices=["train", "heldout", "unseen", "all"])
+    p.add_argument("--samples", type=int, default=5, help="samples to show (default: 5)")
+    p.add_argument("--with-source", action="store_true", help="with export: add each pair's source")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ingest.models import ModelError
+    from ingest.store import WorkspaceError
+
+    try:
+        return args.func(args)
+    except (WorkspaceError, ModelError, ValueError, FileNotFoundError) as err:
+        print(f"docent {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        kept = "; the workspace is as it was before this command" if args.command == "ingest" else ""
+        print(f"\ndocent {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

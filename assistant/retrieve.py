@@ -1,0 +1,80 @@
+"""Retrieval over a workspace: the question's embedding and words against the committed index generation."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ingest.index import Index
+from ingest.models import Embedder
+from ingest.pipeline import chunk_context
+from ingest.store import Workspace, WorkspaceError, get_meta
+
+
+@dataclass
+class Source:
+    rank: int
+    chunk_id: int
+    doc: str  # path relative to the folder it was ingested from
+    path: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    dense: float | None  # cosine similarity, when dense search found the chunk
+
+    @property
+    def context(self) -> str:
+        return chunk_context(self.title, self.heading)
+
+    def snippet(self, width: int = 160) -> str:
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= width else flat[: width - 1].rsplit(" ", 1)[0] + "…"
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Retriever:
+    """Loads the workspace's index once; `search` answers any number of queries in one batch."""
+
+    def __init__(self, workspace: Path, embedder: Embedder | None = None):
+        self.workspace = Workspace(workspace)
+        self.db = self.workspace.connect()
+        generation = get_meta(self.db, "index_generation")
+        if not generation:
+            raise WorkspaceError(f"{workspace} has no index yet: run `docent ingest PATH` first")
+        name = get_meta(self.db, "embedder") or "embedded"
+        if embedder is not None and embedder.name != name:
+            raise WorkspaceError(f"{workspace} was embedded with {name!r}, not {embedder.name!r}")
+        self.embedder = embedder or Embedder(name)
+        self.generation = generation
+        self.index = Index.load(self.workspace.generation_path(generation))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def search(self, queries: list[str], k: int = 5, fusion: str = "rrf") -> list[list[Source]]:
+        vectors = self.embedder.encode(queries)
+        hits = self.index.search(vectors, queries, k=k, fusion=fusion)
+        wanted = sorted({h.chunk_id for top in hits for h in top})
+        rows = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for r in self.db.execute(
+                f"""SELECT c.id, d.name, d.path, d.title, c.heading, c.text FROM chunks c
+                    JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})""",
+                part,
+            ):
+                rows[r[0]] = r
+        return [
+            [Source(rank + 1, h.chunk_id, *rows[h.chunk_id][1:], h.score, h.dense) for rank, h in enumerate(top)]
+            for top in hits
+        ]
+
+    def timed_search(self, query: str, k: int, fusion: str = "rrf") -> tuple[list[Source], float]:
+        start = time.perf_counter()
+        (sources,) = self.search([query], k=k, fusion=fusion)
+        return sources, time.perf_counter() - start

@@ -1,0 +1,126 @@
+"""The search index of one workspace generation: FAISS over normalised embeddings, BM25 over the same text.
+
+Dense search finds paraphrases; BM25 finds exact names, codes and numbers that embeddings blur. Their ranked
+lists are fused with reciprocal rank fusion (Cormack et al. 2009), which needs no score calibration between
+the two; `bench/retrieval_recall.py` measures each alone and fused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HNSW_FROM = 50_000  # `auto` switches to the approximate index at this many chunks (bench/ingest_speed.py)
+RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the value of the original paper
+
+
+def bm25_tokens(texts: list[str]) -> list[list[str]]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)  # type: ignore[return-value]
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    score: float  # fused score (higher is better)
+    dense: float | None  # cosine similarity when dense search found it
+
+
+class Index:
+    def __init__(self, ids: np.ndarray, faiss_index: object, bm25: object):
+        self.ids = ids  # row -> chunk id, for BM25 results
+        self.faiss = faiss_index
+        self.bm25 = bm25
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, texts: list[str], kind: str = "auto") -> Index:
+        import bm25s
+        import faiss
+
+        ids = np.asarray(ids, dtype=np.int64)
+        dim = vectors.shape[1]
+        if kind == "hnsw" or (kind == "auto" and len(ids) >= HNSW_FROM):
+            inner = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = 80
+            inner.hnsw.efSearch = 96
+        else:
+            inner = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIDMap2(inner)
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        bm25 = bm25s.BM25()
+        if texts:
+            bm25.index(bm25_tokens(texts), show_progress=False)
+        return cls(ids, index, bm25 if texts else None)
+
+    def save(self, root: Path) -> str:
+        """Writes a new generation folder under `root` and returns its name; never touches the others."""
+        import faiss
+
+        generation = uuid.uuid4().hex[:12]
+        staging = root / f".tmp-{generation}"
+        staging.mkdir(parents=True)
+        try:
+            faiss.write_index(self.faiss, str(staging / "vectors.faiss"))
+            np.save(staging / "ids.npy", self.ids)
+            if self.bm25 is not None:
+                self.bm25.save(str(staging / "bm25"), show_progress=False)
+            for file in staging.rglob("*"):
+                if file.is_file():
+                    with open(file, "rb") as f:
+                        os.fsync(f.fileno())  # on disk before the database points at it
+            staging.rename(root / generation)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return generation
+
+    @classmethod
+    def load(cls, folder: Path) -> Index:
+        import bm25s
+        import faiss
+
+        index = faiss.read_index(str(folder / "vectors.faiss"))
+        ids = np.load(folder / "ids.npy")
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if (folder / "bm25").exists() else None
+        return cls(ids, index, bm25)
+
+    def search(
+        self, vectors: np.ndarray, texts: list[str], k: int = 5, fusion: str = "rrf", depth: int = 50
+    ) -> list[list[Hit]]:
+        """For each query (its embedding and its text) the k best chunks, best first."""
+        if len(self.ids) == 0:
+            return [[] for _ in texts]
+        depth = min(max(depth, k), len(self.ids))
+        dense_scores, dense_ids = self.faiss.search(np.ascontiguousarray(vectors, dtype=np.float32), depth)  # type: ignore[attr-defined]
+        bm25_ids: list[list[int]] = [[] for _ in texts]
+        if fusion != "dense" and self.bm25 is not None:
+            tokens = bm25_tokens(texts)
+            rows, _ = self.bm25.retrieve(tokens, k=depth, show_progress=False, n_threads=1)  # type: ignore[attr-defined]
+            for q, (row, tok) in enumerate(zip(rows, tokens, strict=True)):
+                bm25_ids[q] = [int(self.ids[r]) for r in row] if tok else []
+        results = []
+        for q in range(len(texts)):
+            dense = {int(i): float(s) for i, s in zip(dense_ids[q], dense_scores[q], strict=True) if i >= 0}
+            if fusion == "dense":
+                ranked = sorted(dense.items(), key=lambda kv: -kv[1])
+                results.append([Hit(i, s, s) for i, s in ranked[:k]])
+                continue
+            fused: dict[int, float] = {}
+            lists = [bm25_ids[q]] if fusion == "bm25" else [list(dense), bm25_ids[q]]
+            for ranking in lists:
+                for rank, chunk_id in enumerate(ranking):
+                    fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+            results.append([Hit(i, s, dense.get(i)) for i, s in ranked])
+        return results

@@ -1,0 +1,146 @@
+"""Q&A pairs for fine-tuning and evaluation, made from the chunks and checked against the index.
+
+Steps, each on plain records:
+1. facts and their phrasings from the templates (`questions.py`), plus a model's proposals when one is set;
+2. deduplicate: one copy of each question; a question asked of two different answers is dropped as ambiguous;
+3. round trip: a question is kept only if it retrieves its own chunk (or a chunk holding its evidence) in the
+   top k, so every pair is answerable from the documents;
+4. split, seeded by fact so that a re-ingest keeps earlier choices: a share of facts gives one question to the
+   held-out set and none to training (held-out questions are never rewordings of training questions, yet
+   their facts are trained through the passage pairs); documents kept out (`--holdout-docs`) give only
+   held-out ("unseen") questions;
+5. passage pairs ("What does the handbook say about parental leave?" -> the chunk) for every trained chunk: the
+   whole text is seen in training, as knowledge-injection studies find necessary (Ovadia et al. 2023).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.generator import Proposer
+from ingest.questions import Fact, facts_from_chunk
+
+NATURAL = ("model", "subject", "passive", "fronted", "table")  # templates fit to be a held-out question
+NEAR_DUPLICATE = 0.95  # cosine above which a held-out question counts as a rewording of a training one
+
+
+@dataclass
+class ChunkInfo:
+    id: int
+    title: str
+    heading: str
+    text: str
+    holdout_doc: bool
+
+
+@dataclass
+class Pair:
+    chunk_id: int
+    fact: str
+    question: str
+    answer: str
+    evidence: str
+    kind: str
+    split: str = "train"
+
+
+def normalise(question: str) -> str:
+    return " ".join(re.findall(r"\w+", question.lower()))
+
+
+def seeded_share(seed: int, key: str) -> float:
+    """A number in [0, 1) fixed by seed and key: the same fact gets the same split on every ingest."""
+    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
+
+
+def passage_pairs(chunk: ChunkInfo) -> list[Pair]:
+    topic = chunk.heading.split(" > ")[-1] if chunk.heading else chunk.title
+    key = "passage:" + hashlib.sha1(chunk.text.encode()).hexdigest()[:12]
+    if topic == chunk.title:
+        asks = [f"What does {chunk.title} say?", f"Summarise {chunk.title}."]
+    else:
+        asks = [f"What does {chunk.title} say about {topic}?", f"Summarise the section '{topic}' of {chunk.title}."]
+    return [Pair(chunk.id, key, q, chunk.text, chunk.text, "passage") for q in asks]
+
+
+def candidate_facts(
+    chunks: list[ChunkInfo], phrasings: int, proposer: Proposer | None = None
+) -> list[tuple[ChunkInfo, Fact]]:
+    found = [(chunk, fact) for chunk in chunks for fact in facts_from_chunk(chunk.text, chunk.title, phrasings)]
+    if proposer is not None and found:
+        proposals = proposer([(c.title, f.evidence, f.answer) for c, f in found])
+        for (_, fact), question in zip(found, proposals, strict=True):
+            if question and normalise(question) not in {normalise(q) for q, _ in fact.questions}:
+                fact.questions = [(question, "model"), *fact.questions][:phrasings]
+    return found
+
+
+def make_pairs(
+    chunks: list[ChunkInfo],
+    roundtrip: Callable[[list[str]], list[list[tuple[int, str]]]],
+    embed: Callable[[list[str]], np.ndarray],
+    phrasings: int = 3,
+    holdout_share: float = 0.15,
+    seed: int = 13,
+    proposer: Proposer | None = None,
+) -> list[Pair]:
+    """All pairs for `chunks`. `roundtrip(questions)` returns, per question, the top-k hits as (chunk id, text)."""
+    found = candidate_facts(chunks, phrasings, proposer)
+    answers: dict[str, set[str]] = {}
+    for _, fact in found:
+        for question, _ in fact.questions:
+            answers.setdefault(normalise(question), set()).add(fact.answer.lower())
+    seen: set[str] = set()
+    flat: list[tuple[ChunkInfo, Fact, str, str]] = []
+    for chunk, fact in found:
+        for question, template in fact.questions:
+            norm = normalise(question)
+            if norm in seen or len(answers[norm]) > 1:
+                continue  # a repeat, or the same question with two answers
+            seen.add(norm)
+            flat.append((chunk, fact, question, template))
+    hits = roundtrip([q for _, _, q, _ in flat]) if flat else []
+    kept: dict[str, list[tuple[ChunkInfo, Fact, str, str]]] = {}
+    for item, top in zip(flat, hits, strict=True):
+        chunk, fact = item[0], item[1]
+        if any(cid == chunk.id or fact.evidence in text for cid, text in top):
+            kept.setdefault(fact.key + str(chunk.id), []).append(item)
+    pairs: list[Pair] = []
+    for group in kept.values():
+        chunk, fact = group[0][0], group[0][1]
+        if chunk.holdout_doc:
+            pairs.append(_pair(group[0], "unseen"))
+        elif group[0][3] in NATURAL and seeded_share(seed, fact.key) < holdout_share:
+            pairs.append(_pair(group[0], "heldout"))
+        else:
+            pairs.extend(_pair(item, "train") for item in group)
+    pairs.extend(p for chunk in chunks if not chunk.holdout_doc for p in passage_pairs(chunk))
+    return _drop_rewordings(pairs, embed)
+
+
+def _pair(item: tuple[ChunkInfo, Fact, str, str], split: str) -> Pair:
+    chunk, fact, question, template = item
+    return Pair(chunk.id, fact.key, question, fact.answer, fact.evidence, template, split)
+
+
+def _drop_rewordings(pairs: list[Pair], embed: Callable[[list[str]], np.ndarray]) -> list[Pair]:
+    """A held-out question too close to a training question of its chunk would measure recall, not knowledge."""
+    heldout = [p for p in pairs if p.split == "heldout"]
+    train = [p for p in pairs if p.split == "train" and p.kind != "passage"]
+    if not heldout or not train:
+        return pairs
+    held_vecs, train_vecs = embed([p.question for p in heldout]), embed([p.question for p in train])
+    by_chunk: dict[int, list[int]] = {}
+    for i, p in enumerate(train):
+        by_chunk.setdefault(p.chunk_id, []).append(i)
+    dropped = set()
+    for i, p in enumerate(heldout):
+        rows = by_chunk.get(p.chunk_id, [])
+        if rows and float(np.max(train_vecs[rows] @ held_vecs[i])) > NEAR_DUPLICATE:
+            dropped.add(id(p))
+    return [p for p in pairs if id(p) not in dropped]

@@ -1,0 +1,287 @@
+"""`docent ingest PATH...`: files -> documents -> chunks -> embeddings -> index -> Q&A pairs, in one transaction.
+
+Unchanged files (same SHA-256) are skipped, changed ones have their chunks replaced, vanished ones are removed
+with `--prune`. A file that cannot be read costs one line in the report and nothing else. Everything is
+committed at the end or not at all (see `store.py`), so an interrupted run leaves the previous workspace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest.chunk import chunk_blocks
+from ingest.config import IngestConfig
+from ingest.decode import ParseError
+from ingest.index import Index
+from ingest.models import Embedder
+from ingest.pairs import ChunkInfo, Pair, make_pairs, seeded_share
+from ingest.parse import FORMATS, parse, supported
+from ingest.store import Workspace, get_meta, remove_stale_generations, set_meta
+
+EMBED_BATCH = 256
+
+
+@dataclass
+class Report:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported types
+    notes: list[tuple[str, str]] = field(default_factory=list)  # ingested, with a warning
+    chunks: int = 0
+    new_chunks: int = 0
+    pairs: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def exit_code(self, strict: bool) -> int:
+        if strict and (self.failed or self.skipped):
+            return 1
+        nothing = self.added + self.updated + self.unchanged == 0
+        return 1 if nothing and (self.failed or self.skipped or not self.removed) else 0
+
+
+def chunk_context(title: str, heading: str) -> str:
+    """'Title > Section > Subsection', the title once even when the document repeats it as its first heading."""
+    if not heading or heading == title:
+        return title
+    return heading if heading.startswith(title) else f"{title} > {heading}"
+
+
+def discover(paths: list[Path], report: Report) -> list[tuple[Path, Path]]:
+    """(root, file) for every file under the given paths, hidden files and folders left out."""
+    found: list[tuple[Path, Path]] = []
+    for given in paths:
+        path = given.expanduser().resolve()
+        if path.is_file():
+            found.append((path.parent, path))
+        elif path.is_dir():
+            for file in sorted(path.rglob("*")):
+                rel = file.relative_to(path)
+                if file.is_file() and not any(p.startswith((".", "~$")) for p in rel.parts):
+                    found.append((path, file))
+        else:
+            report.failed.append((str(given), "no such file or folder"))
+    return found
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest(paths: list[Path], cfg: IngestConfig, workspace: Path, progress: bool = True) -> Report:
+    started, t0 = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
+    report = Report()
+    ws = Workspace(workspace)
+    files = discover(paths, report)
+    embedder = Embedder(cfg.embedder)
+    with ws.writer() as db:
+        _check_embedder(db, cfg, embedder)
+        seen: set[str] = set()
+        for root, file in tqdm(files, desc="Parsing", unit="file", disable=not progress):
+            _ingest_file(db, root, file, cfg, embedder, report, seen)
+        if cfg.prune:
+            report.removed = _prune(db, paths, seen)
+        _embed_missing(db, embedder, progress)
+        holdout_changed = _assign_holdout_docs(db, cfg)
+        index, texts = _build_index(db, cfg)
+        if cfg.pairs:
+            _update_pairs(db, cfg, embedder, index, texts, holdout_changed, progress)
+        previous = get_meta(db, "index_generation")
+        generation = index.save(ws.index_root)
+        set_meta(db, "index_generation", generation)
+        set_meta(db, "previous_generation", previous or "")
+        report.chunks = len(index)
+        report.pairs = dict(db.execute("SELECT split, COUNT(*) FROM pairs GROUP BY split").fetchall())
+        report.seconds = time.perf_counter() - t0
+        summary = {k: v for k, v in asdict(report).items() if k != "seconds"}
+        db.execute(
+            "INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
+            (started, datetime.now(timezone.utc).isoformat(timespec="seconds"), json.dumps([str(p) for p in paths]),
+             json.dumps(summary)),
+        )  # fmt: skip
+    remove_stale_generations(ws, keep={generation, previous or ""})
+    return report
+
+
+def _check_embedder(db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedder) -> None:
+    """A workspace is embedded by one model; switching models re-embeds every chunk from its stored text."""
+    before = get_meta(db, "embedder")
+    if before is not None and before != cfg.embedder:
+        db.execute("UPDATE chunks SET embedding = NULL")
+    set_meta(db, "embedder", cfg.embedder)
+    set_meta(db, "embedding_dim", str(embedder.dim))
+    set_meta(db, "chunking", json.dumps({"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap}))
+
+
+def _ingest_file(
+    db: sqlite3.Connection, root: Path, file: Path, cfg: IngestConfig, embedder: Embedder, report: Report,
+    seen: set[str],
+) -> None:  # fmt: skip
+    shown = str(file)
+    seen.add(str(file))
+    if file.suffix.lower() not in FORMATS:
+        report.skipped.append((shown, f"unsupported file type {file.suffix or '(none)'!r}; Docent reads {supported()}"))
+        return
+    size = file.stat().st_size
+    if size > cfg.max_file_mb * 1_000_000:
+        report.failed.append(
+            (shown, f"{size / 1e6:.1f} MB is over the {cfg.max_file_mb:g} MB limit; raise --max-file-mb to ingest it")
+        )
+        return
+    digest = sha256(file)
+    old = db.execute("SELECT id, sha256 FROM documents WHERE path = ?", (str(file),)).fetchone()
+    if old is not None and old["sha256"] == digest:
+        report.unchanged += 1
+        return
+    db.execute("SAVEPOINT file")
+    try:
+        cached: dict[str, bytes] = {}
+        if old is not None:  # embeddings of unchanged chunks are reused, not recomputed
+            rows = db.execute("SELECT text_hash, embedding FROM chunks WHERE doc_id = ?", (old["id"],))
+            cached = {r[0]: r[1] for r in rows if r[1] is not None}
+            db.execute("DELETE FROM documents WHERE id = ?", (old["id"],))
+        parsed = parse(file)
+        doc_id = db.execute(
+            "INSERT INTO documents(path, name, title, format, sha256, size, ingested_at) VALUES (?,?,?,?,?,?,?)",
+            (str(file), str(file.relative_to(root)), parsed.title, parsed.format, digest, size,
+             datetime.now(timezone.utc).isoformat(timespec="seconds")),
+        ).lastrowid  # fmt: skip
+        count = 0
+        for ord_, chunk in enumerate(chunk_blocks(parsed.blocks, embedder.count_tokens, cfg.chunk_tokens, cfg.chunk_overlap)):
+            text_hash = hashlib.sha1(f"{chunk_context(parsed.title, chunk.heading)}\n{chunk.text}".encode()).hexdigest()
+            db.execute(
+                "INSERT INTO chunks(doc_id, ord, heading, text, n_tokens, text_hash, embedding) VALUES (?,?,?,?,?,?,?)",
+                (doc_id, ord_, chunk.heading, chunk.text, chunk.n_tokens, text_hash, cached.get(text_hash)),
+            )
+            count += 1
+        if count == 0:
+            raise ParseError("no text found")
+        db.execute("RELEASE file")
+    except sqlite3.Error:
+        raise  # the workspace itself failed (disk full…): stop, and the transaction rolls back
+    except Exception as err:  # any parser failure costs this file only
+        db.execute("ROLLBACK TO file")
+        db.execute("RELEASE file")
+        reason = str(err) if isinstance(err, ParseError) else f"{type(err).__name__}: {err}"
+        report.failed.append((shown, reason))
+        return
+    report.new_chunks += count
+    for note in parsed.notes:
+        report.notes.append((shown, note))
+    if old is None:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def _prune(db: sqlite3.Connection, paths: list[Path], seen: set[str]) -> int:
+    roots = [str(p.expanduser().resolve()) for p in paths]
+    removed = 0
+    for row in db.execute("SELECT id, path FROM documents").fetchall():
+        under = any(row["path"] == r or row["path"].startswith(r.rstrip("/") + "/") for r in roots)
+        if under and row["path"] not in seen:
+            db.execute("DELETE FROM documents WHERE id = ?", (row["id"],))
+            removed += 1
+    return removed
+
+
+def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool) -> None:
+    query = """SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id
+               WHERE c.embedding IS NULL ORDER BY c.id"""
+    total = db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
+    with tqdm(total=total, desc="Embedding", unit="chunk", disable=not progress or total == 0) as bar:
+        while rows := db.execute(query + f" LIMIT {EMBED_BATCH}").fetchall():
+            vectors = embedder.encode([f"{chunk_context(r[1], r[2])}\n{r[3]}" for r in rows])
+            db.executemany(
+                "UPDATE chunks SET embedding = ? WHERE id = ?", [(v.tobytes(), r[0]) for v, r in zip(vectors, rows)]
+            )
+            bar.update(len(rows))
+
+
+def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:
+    """Mark the seeded share of documents kept out of training; True when the marks changed."""
+    docs = db.execute("SELECT id, name, holdout FROM documents").fetchall()
+    count = round(cfg.holdout_docs * len(docs))
+    if cfg.holdout_docs > 0 and len(docs) >= 2:
+        count = max(count, 1)
+    ranked = sorted(docs, key=lambda d: seeded_share(cfg.seed, "doc:" + d["name"]))
+    chosen = {d["id"] for d in ranked[:count]}
+    changed = [d["id"] for d in docs if bool(d["holdout"]) != (d["id"] in chosen)]
+    for doc_id in changed:
+        db.execute("UPDATE documents SET holdout = ? WHERE id = ?", (int(doc_id in chosen), doc_id))
+    return bool(changed)
+
+
+def _build_index(db: sqlite3.Connection, cfg: IngestConfig) -> tuple[Index, dict[int, str]]:
+    rows = db.execute(
+        "SELECT c.id, d.title, c.heading, c.text, c.embedding FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+    ).fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    dim = int(get_meta(db, "embedding_dim") or 0)
+    vectors = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+    index = Index.build(ids, vectors, [f"{chunk_context(r[1], r[2])}\n{r[3]}" for r in rows], cfg.index)
+    return index, {r[0]: r[3] for r in rows}
+
+
+def _pair_settings(cfg: IngestConfig) -> str:
+    keys = ("phrasings", "roundtrip_k", "holdout_share", "seed", "generator_model", "generator_url")
+    return json.dumps({k: getattr(cfg, k) for k in keys}, sort_keys=True)
+
+
+def _update_pairs(
+    db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedder, index: Index, texts: dict[int, str],
+    holdout_changed: bool, progress: bool,
+) -> None:  # fmt: skip
+    """Pairs for chunks that have none yet; for every chunk when the pair settings or held-out documents changed."""
+    settings = _pair_settings(cfg)
+    if holdout_changed or get_meta(db, "pair_settings") != settings:
+        db.execute("DELETE FROM pairs")
+    set_meta(db, "pair_settings", settings)
+    rows = db.execute(
+        """SELECT c.id, d.title, c.heading, c.text, d.holdout FROM chunks c JOIN documents d ON d.id = c.doc_id
+           WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.chunk_id = c.id) ORDER BY c.id"""
+    ).fetchall()
+    if not rows:
+        return
+    chunks = [ChunkInfo(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def roundtrip(questions: list[str]) -> list[list[tuple[int, str]]]:
+        vectors = embedder.encode(questions, progress=progress, desc="Round trip")
+        hits = index.search(vectors, questions, k=cfg.roundtrip_k)
+        return [[(h.chunk_id, texts[h.chunk_id]) for h in top] for top in hits]
+
+    proposer = None
+    if cfg.generator_url:
+        from ingest.generator import endpoint_proposer
+
+        proposer = endpoint_proposer(cfg.generator_url)
+    elif cfg.generator_model:
+        from ingest.generator import local_proposer
+
+        proposer = local_proposer(cfg.generator_model)
+    if progress:
+        print(f"Writing questions for {len(chunks)} chunks and checking each retrieves its source…", flush=True)
+    pairs = make_pairs(chunks, roundtrip, embedder.encode, cfg.phrasings, cfg.holdout_share, cfg.seed, proposer)
+    _insert_pairs(db, pairs)
+
+
+def _insert_pairs(db: sqlite3.Connection, pairs: list[Pair]) -> None:
+    db.executemany(
+        "INSERT INTO pairs(chunk_id, fact, question, answer, evidence, kind, split) VALUES (?,?,?,?,?,?,?)",
+        [(p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind, p.split) for p in pairs],
+    )

@@ -1,0 +1,262 @@
+"""Questions from text alone: each fact of a chunk, asked in several phrasings, answered verbatim.
+
+A fact is a short answer span (a date, an amount, a name, a code…) inside one sentence. The span's type picks
+the question word ("when", "how many days", "who"…); the sentence around it becomes the question in up to four
+phrasings: fronted ("When were the winners announced?"), embedded ("Do you know when the winners were
+announced?"), in place ("The winners were announced on what date?") and attributed ("According to the
+handbook, …"). Grammar is handled only where it is safe (copulas, passives with "by", a span that is the
+subject); everywhere else the in-place form stays correct English. Answers are never written: they are
+spans of the source text, so every answer is supported by its chunk by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from ingest.sentences import split_sentences
+
+MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"  # noqa: E501
+NUM = r"\d+(?:[.,]\d+)*"
+SPAN_PATTERNS: list[tuple[str, str]] = [  # (type, regex), earlier types win where spans overlap
+    ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    ("url", r"(?:https?://|www\.)[^\s,;)]+[^\s,;).]"),
+    ("date", rf"(?:{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}}(?:st|nd|rd|th)? {MONTH},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} \d{{4}}|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)? {MONTH}\b)"),  # noqa: E501
+    ("quoted", r'"([^"]{3,80})"|“([^”]{3,80})”'),
+    ("time", r"\d{1,2}(?::\d{2})? ?(?:a\.m\.|p\.m\.|am|pm)|\d{1,2}:\d{2}(?: (?:CET|EET|UTC|GMT))?"),
+    ("money", rf"(?:[$€£] ?{NUM}(?: (?:million|billion|thousand))?|{NUM} ?(?:euros?|EUR|USD|dollars?|GBP))"),
+    ("percent", rf"{NUM} ?(?:%|percent|per cent)"),
+    ("quantity", rf"(?<![\w.]){NUM} (?:(?:business|working|calendar) )?(?:[a-z]{{1,12}}|GB|MB|TB|KB|kB|mAh|Wh|kg|W|V|Hz|GHz|MHz|mm|cm|km|ms)\b(?<!\bor)(?<!\band)(?<!\bto)"),  # noqa: E501
+    ("code", r"\b(?=[A-Za-z]*\d)(?=\w*[A-Za-z])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+\b|\b[A-Z]+\d+[A-Z]*\b"),
+    ("year", r"(?<=\bin )(?:19|20)\d{2}\b"),
+    ("proper", r"(?<![\w'’])[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?(?: (?:(?:of|de|la|le|van|von|der|den|da|di|du|ni|and|&|the) ){0,2}[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?)*"),  # noqa: E501
+    ("number", rf"(?<![\w.]){NUM}(?![\w.])"),
+]
+_SPAN_RE = [(kind, re.compile(rx)) for kind, rx in SPAN_PATTERNS]
+WH = {"email": "what email address", "url": "what address", "date": "what date", "time": "what time",
+      "quoted": "what", "money": "how much", "percent": "what percentage", "code": "what code", "year": "what year",
+      "proper": "what", "number": "what number"}  # fmt: skip
+PERSON_BEFORE = {"by", "starring", "contact", "ask", "stars", "email", "call", "features", "co-starring"}
+DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "our", "your", "each", "every", "all", "any",
+               "some", "its", "their", "his", "her", "no", "most", "many", "new"}  # fmt: skip
+STOP_START = DETERMINERS | {"in", "on", "at", "for", "if", "when", "after", "before", "during", "to", "from", "it",
+                            "he", "she", "they", "we", "you", "i", "there", "as", "since", "while", "note"}  # fmt: skip
+BE = r"(?:is|are|was|were|(?:will|can|must|should|may|might|would|could|shall) be|(?:has|have|had) been)"
+PRONOUN_START = re.compile(
+    r"^(?:It|He|She|The (?:film|movie|series|show|novel|book|album|song|game))\b"
+    r"(?! is (?:also )?(?:important|recommended|possible|not|required))"
+)
+OPENERS = ["Do you know", "Can you tell me"]
+
+
+@dataclass
+class Fact:
+    answer: str
+    evidence: str
+    kind: str  # the span's type
+    questions: list[tuple[str, str]] = field(default_factory=list)  # (question, template), best first
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha1(f"{self.evidence}\x00{self.answer}".encode()).hexdigest()[:16]
+
+
+def subject_of(title: str) -> str:
+    """'AKA (2023 film)' -> 'AKA': the name a sentence's pronoun most likely stands for."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", title).strip() or title
+
+
+def facts_from_chunk(text: str, title: str, phrasings: int = 3) -> list[Fact]:
+    subject = subject_of(title)
+    about_subject = subject.lower() in text[:300].lower()
+    facts: list[Fact] = []
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    header: list[str] | None = None
+    for line in lines:
+        if " | " in line:
+            cells = [c.strip() for c in line.split(" | ")]
+            if header is None or len(cells) != len(header):
+                header = cells
+                continue
+            facts.extend(_table_facts(header, cells, line, title))
+            continue
+        header = None
+        for sentence in split_sentences(line.lstrip("-*• ").strip()):
+            facts.extend(_sentence_facts(sentence, title, subject if about_subject else None, phrasings, text))
+    return facts
+
+
+def _table_facts(header: list[str], cells: list[str], row: str, title: str) -> list[Fact]:
+    out = []
+    for name, value in zip(header[1:], cells[1:], strict=True):
+        if value and name and value.lower() not in ("-", "n/a", "none"):
+            fact = Fact(value, row, "table")
+            fact.questions = [
+                (f"What is the {name.lower()} of {cells[0]}?", "table"),
+                (f"In {title}, what {name.lower()} is listed for {cells[0]}?", "table-attributed"),
+            ]
+            out.append(fact)
+    return out
+
+
+def find_spans(sentence: str) -> list[tuple[int, int, str]]:
+    taken: list[tuple[int, int, str]] = []
+    for kind, rx in _SPAN_RE:
+        for m in rx.finditer(sentence):
+            start, end = m.span(m.lastindex or 0)  # a quoted title is the text inside its quotes
+            value = sentence[start:end].rstrip(" .,")
+            end = start + len(value)
+            if not value or any(start < e and s < end for s, e, _ in taken):
+                continue
+            if kind == "proper" and not _good_proper(sentence, start, value):
+                continue
+            if kind == "quantity" and value.split()[-1].lower() in ("and", "or", "to", "of", "the", "a", "in"):
+                continue
+            before = sentence[:start].split()
+            if kind in ("number", "quantity") and before and before[-1].lower() in DETERMINERS:
+                continue  # "a 2023 French film": the number describes, it is not asked for
+            taken.append((start, end, kind))
+    return sorted(taken)
+
+
+def _good_proper(sentence: str, start: int, value: str) -> bool:
+    words = value.split()
+    before = sentence[:start].split()
+    prev = before[-1].lower() if before else ""
+    if start == 0 and (len(words) < 2 or words[0].lower() in STOP_START or words[0].endswith(("ing", "ed"))):
+        return False  # capitalised by grammar, not a name
+    if len(words) == 1 and (len(value) < 3 or value.lower() in STOP_START or re.fullmatch(MONTH, value)):
+        return False
+    if prev in DETERMINERS or re.fullmatch(r"\d+(?:st|nd|rd|th)", prev):
+        return False  # "the 27th San Diego Awards": part of a larger noun phrase
+    following = sentence[start + len(value) :].split()
+    if re.search(r"(?:ese|ian|ish|ean|can|ch|language)$", words[-1]) and following and following[0].islower():
+        return False  # "a Sudanese suspect", "Spanish director": an adjective, not a thing to ask for
+    return True
+
+
+def _sentence_facts(sentence: str, title: str, subject: str | None, phrasings: int, chunk: str) -> list[Fact]:
+    words = sentence.split()
+    if not 5 <= len(words) <= 50 or sentence.endswith("?"):
+        return []
+    asked = re.sub(r"\s*\([^()]*\)", "", sentence)  # "(Arabic: أبطال)", "(lit. …)": asides make poor questions
+    pronoun = PRONOUN_START.match(asked)
+    if pronoun:
+        if not subject:
+            return []  # "It expires after 15 minutes": without knowing what "it" is, the question is unanswerable
+        asked = subject + asked[pronoun.end() :]
+    facts = []
+    for start, end, kind in find_spans(asked)[:6]:
+        answer = asked[start:end]
+        if (pronoun and start < len(subject or "")) or answer not in sentence:
+            continue
+        if subject and answer.lower() == subject.lower() and start > 0:
+            continue  # asking for the document's own subject mid-sentence makes a riddle, not a question
+        fact = Fact(answer, sentence, kind)
+        seen = set()
+        for question, template in _phrasings(asked, start, end, kind, title, chunk):
+            if len(question.split()) < 3:
+                continue
+            if question.lower() not in seen and answer.lower() not in question.lower():
+                seen.add(question.lower())
+                fact.questions.append((question, template))
+        fact.questions = fact.questions[:phrasings]
+        if fact.questions:
+            facts.append(fact)
+    return facts
+
+
+PARTICIPLES = {"written": "wrote", "chosen": "chose", "given": "gave", "taken": "took", "sung": "sang",
+               "run": "ran", "drawn": "drew", "driven": "drove", "spoken": "spoke", "begun": "began",
+               "shown": "showed", "known": "knew", "grown": "grew", "seen": "saw", "done": "did",
+               "made": "made", "led": "led", "held": "held", "built": "built", "shot": "shot", "won": "won",
+               "sent": "sent", "paid": "paid", "kept": "kept", "set": "set", "told": "told", "sold": "sold"}  # fmt: skip
+PARTICIPLE = r"\w+ed|" + "|".join(PARTICIPLES)
+ROLES = r"(?:director|writer-director|writer|actor|actress|producer|composer|author|singer|manager|head|lead|" \
+        r"engineer|officer|president|chair|founder|coordinator|owner|administrator|contact|colleague|designer)"
+FRONTABLE = r"(?:\w+ed|\w+en|due|available|open|closed|valid|located|based|held|set|built|made|paid|sent|kept|run|" \
+            r"born|entitled|eligible|responsible|allowed|able|limited|capped|stored|free|reachable)"  # fmt: skip
+
+
+def _wh(sentence: str, start: int, end: int, kind: str) -> tuple[str, int]:
+    """The question phrase for the span, and where it starts (a preposition before a date can be dropped)."""
+    before = sentence[:start].split()
+    prev = before[-1].lower() if before else ""
+    value = sentence[start:end]
+    if kind == "date" and prev in ("on", "in"):
+        return "when", start - len(prev) - 1
+    if kind == "year" and prev == "in":
+        return "in what year", start - 3
+    if kind == "time" and prev == "at":
+        return "at what time", start - 3
+    if kind == "quantity":
+        unit = value.split(" ", 1)[1]
+        return f"how many {unit}", start
+    if kind == "code" and prev in ("version", "firmware", "release", "build", "model"):
+        return f"which {prev}", start - len(prev) - 1
+    if kind in ("proper", "quoted") and _is_person(sentence, start, end, prev):
+        return ("whom" if prev == "by" else "who"), start
+    return WH[kind], start
+
+
+def _is_person(sentence: str, start: int, end: int, prev: str) -> bool:
+    value = sentence[start:end]
+    if prev in PERSON_BEFORE or re.search(r"\b[A-Z]\. ", value) or re.search(rf"\b{ROLES}$", sentence[:start].strip()):
+        return True
+    return bool(re.match(rf",? (?:is |was |as )?(?:(?:the|our|a|an) )?(?:{ROLES}|directed|wrote|founded|leads|manages|approves|"
+                         r"signs|said|starred|stars|plays|played|served|is composing|composed)\b",
+                         sentence[end:], re.I))  # fmt: skip
+
+
+def _phrasings(s: str, start: int, end: int, kind: str, title: str, chunk: str) -> list[tuple[str, str]]:
+    """Phrasings of the question for span s[start:end], the natural ones first."""
+    wh, wh_start = _wh(s, start, end, kind)
+    if kind == "quoted":
+        start, end = start - 1, end + 1  # the quotes go with the title they enclose
+        wh_start = min(wh_start, start)
+    body = s.rstrip(" .!;:")
+    head, tail = body[:wh_start], body[end:]
+    clause = re.split(r"[,;:(]| - | – ", tail, maxsplit=1)[0].rstrip()  # the rest of the span's own clause
+    opener = OPENERS[_pick(s)]
+    out: list[tuple[str, str]] = []
+    lead_in = head.rstrip()
+    role = re.fullmatch(rf"(?:(?:The|An?) )?(?P<np>[\w\s-]{{0,30}}?\b{ROLES})", lead_in)
+    by = re.search(rf"^(?P<subj>[^,(]{{2,80}}?) {BE} [^(;]*?\b(?P<verb>{PARTICIPLE}) by$", lead_in)
+    copula = re.match(rf"^(?P<subj>[^,;:(]{{2,80}}?) (?P<be>{BE})(?: (?P<pre>[^,;:(]*?))?$", lead_in)
+    if wh_start == 0 and clause:  # the span is the subject: "Morgan S. Dalibert directed AKA." -> "Who directed AKA?"
+        lead = "Who" if wh in ("who", "whom") else wh[0].upper() + wh[1:]
+        out += [(f"{lead}{clause}?", "subject"), (f"{opener} {lead.lower()}{clause}?", "embedded")]
+    elif role and clause:  # "American writer-director Julie Taymor served…" -> "Which American writer-director served…?"
+        np = _lower_first(role["np"], chunk)
+        out += [(f"Which {np}{clause}?", "subject"), (f"{opener} which {np}{clause}?", "embedded")]
+    elif wh in ("who", "whom") and by:  # "AKA is a film directed by X" -> "Who directed AKA?"
+        subj, verb = _lower_first(by["subj"], chunk), PARTICIPLES.get(by["verb"], by["verb"])
+        out += [(f"Who {verb} {subj}?", "passive"), (f"{opener} who {verb} {subj}?", "embedded")]
+    elif copula and (not copula["pre"] or re.fullmatch(rf"{FRONTABLE}(?: \w+){{0,4}}", copula["pre"])):
+        aux, *more = copula["be"].split(" ", 1)  # "will be" inverts as "will … be"
+        subj = _lower_first(copula["subj"], chunk)
+        rest = " ".join(x for x in (more[0] if more else "", copula["pre"] or "", clause.strip()) if x)
+        rest = f" {rest}" if rest else ""
+        lead = wh[0].upper() + wh[1:]
+        out += [(f"{lead} {aux} {subj}{rest}?", "fronted"), (f"{opener} {wh} {subj} {aux}{rest}?", "embedded")]
+    in_place = head + wh + (clause if len(body.split()) > 24 else tail)
+    if not role and len(in_place.split()) <= 28:  # past that, a question in place is hard to read
+        in_place = in_place[0].upper() + in_place[1:]
+        out.append((in_place + "?", "in-place"))
+        attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _lower_first(in_place, chunk)
+        out.append((f"According to {title}, {attributed}?", "attributed"))
+    return out
+
+
+def _lower_first(phrase: str, chunk: str) -> str:
+    """Lower-case the first word when it is capitalised only because it starts the sentence."""
+    first = phrase.split(" ", 1)[0]
+    if first.lower() in DETERMINERS or (first[:1].isupper() and not first.isupper() and
+                                        re.search(rf"(?<![.!?] )\b{re.escape(first.lower())}\b", chunk)):  # fmt: skip
+        return first.lower() + phrase[len(first) :]
+    return phrase
+
+
+def _pick(text: str) -> int:
+    return int(hashlib.md5(text.encode()).hexdigest(), 16) % len(OPENERS)
