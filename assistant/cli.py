@@ -10,6 +10,7 @@ so `docent --help` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -88,19 +89,19 @@ def _search_file(retriever: Any, file: Path, args: argparse.Namespace) -> int:
                 if not isinstance(item, dict) or not str(item.get("question", "")).strip():
                     raise ValueError('no "question" field')
             except ValueError as err:
-                print(f"{file}:{number}: skipped, {err}; each line must be a JSON object with a \"question\"", file=sys.stderr)
+                print(
+                    f'{file}:{number}: skipped, {err}; each line must be a JSON object with a "question"',
+                    file=sys.stderr,
+                )
                 bad += 1
                 continue
             items.append(item)
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    try:
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.out, "w", encoding="utf-8")) if args.out else sys.stdout
         for start in tqdm(range(0, len(items), 64), desc="Searching", unit="batch", disable=not args.out):
             batch = items[start : start + 64]
             for item, sources in zip(batch, retriever.search([i["question"] for i in batch], args.k, args.fusion)):
                 out.write(json.dumps({**item, "results": [s.to_json() for s in sources]}, ensure_ascii=False) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 1 if bad else 0
 
 
@@ -148,7 +149,9 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="docent", description="Chat with your documents; measure tuning vs retrieval.")
+    parser = argparse.ArgumentParser(
+        prog="docent", description="Chat with your documents; measure tuning vs retrieval."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
         "ingest": (cmd_ingest, "read documents into the workspace: chunks, index, Q&A pairs"),

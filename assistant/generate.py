@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingest.models import ModelError, device, resolve_llm, torch_dtype
 
@@ -42,7 +43,7 @@ class LLM:
         self.lock = threading.Lock()  # one generation at a time per loaded model
 
     def encode(self, messages: list[dict[str, str]]) -> dict[str, object]:
-        encoded = self.tokenizer.apply_chat_template(
+        encoded: Any = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         return {k: v.to(self.model.device) for k, v in encoded.items()}

@@ -69,10 +69,14 @@ class Retriever:
                 part,
             ):
                 rows[r[0]] = r
-        return [
-            [Source(rank + 1, h.chunk_id, *rows[h.chunk_id][1:], h.score, h.dense) for rank, h in enumerate(top)]
-            for top in hits
-        ]
+        out = []
+        for top in hits:
+            sources = []
+            for rank, h in enumerate(top, 1):
+                _, doc, path, title, heading, text = rows[h.chunk_id]
+                sources.append(Source(rank, h.chunk_id, doc, path, title, heading, text, h.score, h.dense))
+            out.append(sources)
+        return out
 
     def timed_search(self, query: str, k: int, fusion: str = "rrf") -> tuple[list[Source], float]:
         start = time.perf_counter()

@@ -35,7 +35,7 @@ class IngestConfig:
     )
     index: str = field(
         default="auto",
-        metadata=_help("vector index: flat (exact), hnsw (approximate, faster past ~50k chunks) or auto"),
+        metadata=_help("vector index: flat (exact), hnsw (approximate, for 200k+ chunks) or auto"),
     )
     pairs: bool = field(default=True, metadata=_help("generate Q&A training pairs from every chunk"))
     phrasings: int = field(default=3, metadata=_help("phrasings kept per fact; varied phrasings help tuning learn it"))

@@ -14,6 +14,7 @@ from pathlib import Path
 SNIFF_BYTES = 1 << 20  # the encoding is told from the first MiB; enough for any detector, bounded for huge files
 READ_BYTES = 1 << 20
 
+LATIN = ("Basic Latin", "Latin", "General Punctuation", "Control character", "Spacing Modifier", "Currency")
 BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -53,6 +54,14 @@ def sniff_encoding(head: bytes) -> str:
     best = from_bytes(head).best()
     if best is None or best.chaos > 0.3:
         raise ParseError("text encoding cannot be told; save the file as UTF-8 and ingest it again")
+    if all(a.startswith(LATIN) for a in best.alphabets):
+        # Short Western texts fit many code pages equally well (cp1252 "Café" also decodes as cp775 "Cafķ");
+        # Windows-1252 is by far the most common of them, so it wins whenever it decodes.
+        try:
+            head.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
     return str(best.encoding)
 
 

@@ -14,6 +14,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 from ingest.models import ModelError
 
@@ -68,7 +69,9 @@ def endpoint_proposer(url: str, model: str = "default", timeout: float = 60) -> 
                 with urllib.request.urlopen(request, timeout=timeout) as response:
                     reply = json.load(response)["choices"][0]["message"]["content"]
             except (OSError, ValueError, KeyError, IndexError) as err:
-                raise ModelError(f"the question generator at {url} did not answer ({err}); check --generator-url") from err
+                raise ModelError(
+                    f"the question generator at {url} did not answer ({err}); check --generator-url"
+                ) from err
             question = first_question(reply)
             out.append(question if valid(question, sentence, answer) else None)
         return out
@@ -81,14 +84,15 @@ def local_proposer(name: str, batch_size: int = 8) -> Proposer:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ingest.models import device, resolve_llm, torch_dtype  # noqa: I001
+    from ingest.models import device, resolve_llm, torch_dtype
 
     path = resolve_llm(name)
     tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype()).to(device()).eval()
+    model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype())
+    model = model.to(device()).eval()
 
     def propose(items: list[tuple[str, str, str]]) -> list[str | None]:
         out: list[str | None] = []
@@ -106,7 +110,7 @@ def local_proposer(name: str, batch_size: int = 8) -> Proposer:
             with torch.inference_mode():
                 generated = model.generate(**encoded, max_new_tokens=48, do_sample=False)
             for (_, sentence, answer), ids in zip(batch, generated[:, encoded["input_ids"].shape[1] :], strict=True):
-                question = first_question(tokenizer.decode(ids, skip_special_tokens=True))
+                question = first_question(str(tokenizer.decode(ids, skip_special_tokens=True)))
                 out.append(question if valid(question, sentence, answer) else None)
         return out
 

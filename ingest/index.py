@@ -12,10 +12,13 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-HNSW_FROM = 50_000  # `auto` switches to the approximate index at this many chunks (bench/ingest_speed.py)
+# `auto` switches to the approximate index at this many chunks. bench/ingest_speed.py: exact search over 100k
+# chunks takes 15 ms (p50) and keeps every true neighbour, HNSW 0.2 ms finding 87% of the exact top 5.
+HNSW_FROM = 200_000
 RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the value of the original paper
 
 
@@ -35,7 +38,7 @@ class Hit:
 
 
 class Index:
-    def __init__(self, ids: np.ndarray, faiss_index: object, bm25: object):
+    def __init__(self, ids: np.ndarray, faiss_index: Any, bm25: Any):
         self.ids = ids  # row -> chunk id, for BM25 results
         self.faiss = faiss_index
         self.bm25 = bm25
@@ -50,6 +53,7 @@ class Index:
 
         ids = np.asarray(ids, dtype=np.int64)
         dim = vectors.shape[1]
+        inner: Any
         if kind == "hnsw" or (kind == "auto" and len(ids) >= HNSW_FROM):
             inner = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = 80

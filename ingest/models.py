@@ -116,8 +116,8 @@ class Embedder:
         except OSError as err:
             raise ModelError(f"cannot load the embedder {name!r}: {err}") from err
         self.tokenizer = self.model.tokenizer
-        self.max_tokens = int(self.model.max_seq_length)
-        self.dim = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length or 512)
+        self.dim = int(self.model.get_embedding_dimension() or 0)
 
     def encode(self, texts: list[str], progress: bool = False, desc: str = "Embedding") -> np.ndarray:
         import numpy as np

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.generator import Proposer
-from ingest.questions import Fact, facts_from_chunk
+from ingest.questions import Fact, facts_from_chunk, fit_for_evaluation
 
-NATURAL = ("model", "subject", "passive", "fronted", "table")  # templates fit to be a held-out question
 NEAR_DUPLICATE = 0.95  # cosine above which a held-out question counts as a rewording of a training one
 
 
@@ -58,20 +57,36 @@ def seeded_share(seed: int, key: str) -> float:
     return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
 
 
-def passage_pairs(chunk: ChunkInfo) -> list[Pair]:
-    topic = chunk.heading.split(" > ")[-1] if chunk.heading else chunk.title
+def section_topic(chunk: ChunkInfo) -> str:
+    """'New in Harbor 4.4' for heading path 'Harbor 4 Release Notes > Harbor 4.4 > New': the section, told apart
+    from same-named sections of the document by its parent."""
+    path = [h for h in chunk.heading.split(" > ") if h and h != chunk.title]
+    if not path:
+        return chunk.title
+    return path[-1] if len(path) == 1 else f"{path[-1]} in {path[-2]}"
+
+
+def passage_pairs(chunk: ChunkInfo, part: str = "") -> list[Pair]:
+    """Questions whose answer is the whole chunk; `part` ("part 2 of 3") tells apart chunks of one long section."""
+    topic = section_topic(chunk)
     key = "passage:" + hashlib.sha1(chunk.text.encode()).hexdigest()[:12]
+    suffix = f" ({part})" if part else ""
     if topic == chunk.title:
-        asks = [f"What does {chunk.title} say?", f"Summarise {chunk.title}."]
+        asks = [f"What does {chunk.title} say{suffix}?", f"Summarise {chunk.title}{suffix}."]
     else:
-        asks = [f"What does {chunk.title} say about {topic}?", f"Summarise the section '{topic}' of {chunk.title}."]
+        asks = [f"What does {chunk.title} say about {topic}{suffix}?",
+                f"Summarise the section '{topic}' of {chunk.title}{suffix}."]  # fmt: skip
     return [Pair(chunk.id, key, q, chunk.text, chunk.text, "passage") for q in asks]
 
 
 def candidate_facts(
     chunks: list[ChunkInfo], phrasings: int, proposer: Proposer | None = None
 ) -> list[tuple[ChunkInfo, Fact]]:
-    found = [(chunk, fact) for chunk in chunks for fact in facts_from_chunk(chunk.text, chunk.title, phrasings)]
+    found = [
+        (chunk, fact)
+        for chunk in chunks
+        for fact in facts_from_chunk(chunk.text, chunk.title, phrasings, chunk.heading.split(" > ")[-1])
+    ]
     if proposer is not None and found:
         proposals = proposer([(c.title, f.evidence, f.answer) for c, f in found])
         for (_, fact), question in zip(found, proposals, strict=True):
@@ -82,14 +97,15 @@ def candidate_facts(
 
 def make_pairs(
     chunks: list[ChunkInfo],
-    roundtrip: Callable[[list[str]], list[list[tuple[int, str]]]],
+    roundtrip: Callable[[list[str], np.ndarray], list[list[tuple[int, str]]]],
     embed: Callable[[list[str]], np.ndarray],
     phrasings: int = 3,
     holdout_share: float = 0.15,
     seed: int = 13,
     proposer: Proposer | None = None,
 ) -> list[Pair]:
-    """All pairs for `chunks`. `roundtrip(questions)` returns, per question, the top-k hits as (chunk id, text)."""
+    """All pairs for `chunks`. `embed(texts)` gives normalised embeddings; `roundtrip(questions, their embeddings)`
+    returns, per question, the top-k hits as (chunk id, text)."""
     found = candidate_facts(chunks, phrasings, proposer)
     answers: dict[str, set[str]] = {}
     for _, fact in found:
@@ -104,23 +120,33 @@ def make_pairs(
                 continue  # a repeat, or the same question with two answers
             seen.add(norm)
             flat.append((chunk, fact, question, template))
-    hits = roundtrip([q for _, _, q, _ in flat]) if flat else []
+    questions = [q for _, _, q, _ in flat]
+    vectors = embed(questions)
+    hits = roundtrip(questions, vectors) if flat else []
     kept: dict[str, list[tuple[ChunkInfo, Fact, str, str]]] = {}
-    for item, top in zip(flat, hits, strict=True):
+    vector_of: dict[str, np.ndarray] = {}
+    for item, top, vector in zip(flat, hits, vectors, strict=True):
         chunk, fact = item[0], item[1]
         if any(cid == chunk.id or fact.evidence in text for cid, text in top):
             kept.setdefault(fact.key + str(chunk.id), []).append(item)
+            vector_of[item[2]] = vector
     pairs: list[Pair] = []
     for group in kept.values():
         chunk, fact = group[0][0], group[0][1]
         if chunk.holdout_doc:
             pairs.append(_pair(group[0], "unseen"))
-        elif group[0][3] in NATURAL and seeded_share(seed, fact.key) < holdout_share:
+        elif fit_for_evaluation(group[0][2], group[0][3]) and seeded_share(seed, fact.key) < holdout_share:
             pairs.append(_pair(group[0], "heldout"))
         else:
             pairs.extend(_pair(item, "train") for item in group)
-    pairs.extend(p for chunk in chunks if not chunk.holdout_doc for p in passage_pairs(chunk))
-    return _drop_rewordings(pairs, embed)
+    sections: dict[tuple[str, str], list[ChunkInfo]] = {}
+    for chunk in chunks:
+        if not chunk.holdout_doc:
+            sections.setdefault((chunk.title, section_topic(chunk)), []).append(chunk)
+    for parts in sections.values():
+        for i, chunk in enumerate(parts):
+            pairs.extend(passage_pairs(chunk, f"part {i + 1} of {len(parts)}" if len(parts) > 1 else ""))
+    return _drop_rewordings(pairs, vector_of)
 
 
 def _pair(item: tuple[ChunkInfo, Fact, str, str], split: str) -> Pair:
@@ -128,13 +154,14 @@ def _pair(item: tuple[ChunkInfo, Fact, str, str], split: str) -> Pair:
     return Pair(chunk.id, fact.key, question, fact.answer, fact.evidence, template, split)
 
 
-def _drop_rewordings(pairs: list[Pair], embed: Callable[[list[str]], np.ndarray]) -> list[Pair]:
+def _drop_rewordings(pairs: list[Pair], vector_of: dict[str, np.ndarray]) -> list[Pair]:
     """A held-out question too close to a training question of its chunk would measure recall, not knowledge."""
     heldout = [p for p in pairs if p.split == "heldout"]
     train = [p for p in pairs if p.split == "train" and p.kind != "passage"]
     if not heldout or not train:
         return pairs
-    held_vecs, train_vecs = embed([p.question for p in heldout]), embed([p.question for p in train])
+    held_vecs = np.stack([vector_of[p.question] for p in heldout])
+    train_vecs = np.stack([vector_of[p.question] for p in train])
     by_chunk: dict[int, list[int]] = {}
     for i, p in enumerate(train):
         by_chunk.setdefault(p.chunk_id, []).append(i)

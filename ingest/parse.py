@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +57,21 @@ def supported() -> str:
 
 def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
+
+
+def table_blocks(rows: list[list[str]]) -> list[Block]:
+    """A table as one block per row, each cell named by its column ("Plan: Pro | Price: EUR 9"), so that a row
+    read alone, in a chunk or by the model, still says what its values are."""
+    rows = [r for r in rows if any(r)]
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return [Block(" | ".join(c for c in r if c)) for r in rows]
+    header, out = rows[0], []
+    for row in rows[1:]:
+        if len(row) == len(header):
+            out.append(Block(" | ".join(f"{h}: {v}" if h else v for h, v in zip(header, row) if v)))
+        else:
+            out.append(Block(" | ".join(c for c in row if c)))
+    return out
 
 
 def _title_from_name(path: Path) -> str:
@@ -174,7 +188,9 @@ def _markdown_blocks(segments: Iterable[str]) -> Iterator[Block]:
 
     md = MarkdownIt("commonmark").enable("table")
     for segment in segments:
-        level, row, prefix = 0, [], ""
+        level, prefix = 0, ""
+        row: list[str] = []
+        table: list[list[str]] = []
         in_table = False
         for tok in md.parse(segment):
             if tok.type == "heading_open":
@@ -189,15 +205,17 @@ def _markdown_blocks(segments: Iterable[str]) -> Iterator[Block]:
                 in_table = True
             elif tok.type == "table_close":
                 in_table = False
+                yield from table_blocks(table)
+                table = []
             elif tok.type == "tr_close":
-                yield Block(" | ".join(row))
+                table.append(row)
                 row = []
             elif tok.type == "inline":
                 text = clean(_inline_text(tok))
-                if not text:
-                    continue
                 if in_table:
                     row.append(text)
+                elif not text:
+                    continue
                 elif level:
                     yield Block(text, level)
                 else:
@@ -221,7 +239,7 @@ def _inline_text(tok: object) -> str:
 # HTML ------------------------------------------------------------------------------------------------
 
 BOILERPLATE = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]
-HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "dt", "dd", "tr", "figcaption"]
+HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "dt", "dd", "figcaption"]
 
 
 def parse_html(path: Path) -> Parsed:
@@ -235,14 +253,14 @@ def parse_html(path: Path) -> Parsed:
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     blocks: list[Block] = []
-    for el in root.find_all(HTML_BLOCKS):
-        if el.find_parent(["li", "pre", "blockquote", "tr", "dd"]) and el.name != "tr":
+    for el in root.find_all([*HTML_BLOCKS, "table"]):
+        if el.find_parent(["li", "pre", "blockquote", "table", "dd"]):
             continue  # nested inside a block already taken whole
-        if el.name == "tr":
-            cells = [clean(c.get_text(" ")) for c in el.find_all(["th", "td"])]
-            line = " | ".join(c for c in cells if c)
-        else:
-            line = clean(el.get_text(" "))
+        if el.name == "table":
+            rows = [[clean(c.get_text(" ")) for c in tr.find_all(["th", "td"])] for tr in el.find_all("tr")]
+            blocks.extend(table_blocks(rows))
+            continue
+        line = clean(el.get_text(" "))
         if line:
             level = int(el.name[1]) if re.fullmatch(r"h[1-6]", el.name) else 0
             blocks.append(Block(("- " + line) if el.name == "li" else line, level))
@@ -251,8 +269,11 @@ def parse_html(path: Path) -> Parsed:
         if not loose:
             raise ParseError("no text found in the HTML")
         blocks.append(Block(loose))
-    title = clean(title_tag.get_text()) if title_tag and clean(title_tag.get_text()) else None
-    return Parsed(title or _first_heading(blocks) or _title_from_name(path), "html", iter(blocks), notes)
+    title = clean(title_tag.get_text()) if title_tag else ""
+    h1 = next((b.text for b in blocks if b.level == 1), "")
+    if not title or (h1 and title.startswith(h1)):  # "Equipment Policy - Intranet": the page's own h1
+        title = h1 or _first_heading(blocks) or _title_from_name(path)
+    return Parsed(title, "html", iter(blocks), notes)
 
 
 def _read_markup(path: Path, notes: list[str]) -> Iterator[str]:
@@ -270,7 +291,7 @@ def parse_docx(path: Path) -> Parsed:
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except Exception as err:  # python-docx raises zip, XML and package errors on broken files
         raise ParseError(f"not a readable Word file ({err}); open and re-save it in Word or LibreOffice") from err
     blocks: list[Block] = []
     for item in document.iter_inner_content():
@@ -285,14 +306,15 @@ def parse_docx(path: Path) -> Parsed:
                 text = "- " + text
             blocks.append(Block(text, min(level, 6)))
         elif isinstance(item, Table):
+            rows = []
             for row in item.rows:
-                cells = []
+                cells: list[str] = []
                 for cell in row.cells:
                     value = clean(cell.text)
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat their text
+                    if not cells or cells[-1] != value:  # merged cells repeat their text
                         cells.append(value)
-                if cells:
-                    blocks.append(Block(" | ".join(cells)))
+                rows.append(cells)
+            blocks.extend(table_blocks(rows))
     if not blocks:
         raise ParseError("no text found in the Word file")
     title = clean(document.core_properties.title or "") or _first_heading(blocks) or _title_from_name(path)
@@ -312,7 +334,7 @@ def parse_pdf(path: Path) -> Parsed:
         if reader.is_encrypted and not reader.decrypt(""):
             raise ParseError("the PDF is password-protected; save an unprotected copy and ingest that")
         lines = _drop_running_lines([_pdf_lines(page) for page in reader.pages])
-        meta_title = clean(str((reader.metadata or {}).get("/Title") or ""))
+        meta_title = clean((reader.metadata.title or "") if reader.metadata else "")
     except ParseError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError) as err:
@@ -363,13 +385,13 @@ def _drop_running_lines(pages: list[list[tuple[str, float]]]) -> list[tuple[str,
         return [line for page in pages for line in page]
     edges: dict[str, int] = {}
     for page in pages:
-        for text in {re.sub(r"\d+", "#", t) for t, _ in page[:2] + page[-2:]}:
+        for text in {re.sub(r"\d+", "#", t) for t, _ in page[:1] + page[-1:]}:
             edges[text] = edges.get(text, 0) + 1
     running = {text for text, n in edges.items() if n >= max(2, len(pages) // 2)}
     out = []
     for page in pages:
         for i, (text, size) in enumerate(page):
-            at_edge = i < 2 or i >= len(page) - 2
+            at_edge = i == 0 or i == len(page) - 1
             if not (at_edge and re.sub(r"\d+", "#", text) in running):
                 out.append((text, size))
     return out
@@ -378,8 +400,10 @@ def _drop_running_lines(pages: list[list[tuple[str, float]]]) -> list[tuple[str,
 def _pdf_blocks(lines: list[tuple[str, float]]) -> list[Block]:
     if not lines:
         return []
-    sizes = sorted(s for _, s in lines)
-    body = sizes[len(sizes) // 2]
+    weight: dict[float, int] = {}
+    for text, size in lines:
+        weight[round(size, 1)] = weight.get(round(size, 1), 0) + len(text)
+    body = max(weight, key=lambda size: weight[size])  # the size most of the text is set in
     widest = max(len(t) for t, _ in lines)
     heading_sizes = sorted({round(s, 1) for t, s in lines if s > body * 1.12 and len(t) <= 120}, reverse=True)
     blocks: list[Block] = []

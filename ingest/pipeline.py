@@ -83,12 +83,16 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest(paths: list[Path], cfg: IngestConfig, workspace: Path, progress: bool = True) -> Report:
+def ingest(
+    paths: list[Path], cfg: IngestConfig, workspace: Path, progress: bool = True, embedder: Embedder | None = None
+) -> Report:
+    """Ingest `paths` into `workspace`; a loaded `embedder` of the configured model can be passed in to reuse it."""
     started, t0 = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
     report = Report()
     ws = Workspace(workspace)
     files = discover(paths, report)
-    embedder = Embedder(cfg.embedder)
+    if embedder is None or embedder.name != cfg.embedder:
+        embedder = Embedder(cfg.embedder)
     with ws.writer() as db:
         _check_embedder(db, cfg, embedder)
         seen: set[str] = set()
@@ -162,7 +166,9 @@ def _ingest_file(
              datetime.now(timezone.utc).isoformat(timespec="seconds")),
         ).lastrowid  # fmt: skip
         count = 0
-        for ord_, chunk in enumerate(chunk_blocks(parsed.blocks, embedder.count_tokens, cfg.chunk_tokens, cfg.chunk_overlap)):
+        for ord_, chunk in enumerate(
+            chunk_blocks(parsed.blocks, embedder.count_tokens, cfg.chunk_tokens, cfg.chunk_overlap)
+        ):
             text_hash = hashlib.sha1(f"{chunk_context(parsed.title, chunk.heading)}\n{chunk.text}".encode()).hexdigest()
             db.execute(
                 "INSERT INTO chunks(doc_id, ord, heading, text, n_tokens, text_hash, embedding) VALUES (?,?,?,?,?,?,?)",
@@ -229,7 +235,8 @@ def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:
 
 def _build_index(db: sqlite3.Connection, cfg: IngestConfig) -> tuple[Index, dict[int, str]]:
     rows = db.execute(
-        "SELECT c.id, d.title, c.heading, c.text, c.embedding FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+        """SELECT c.id, d.title, c.heading, c.text, c.embedding FROM chunks c
+           JOIN documents d ON d.id = c.doc_id ORDER BY c.id"""
     ).fetchall()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     dim = int(get_meta(db, "embedding_dim") or 0)
@@ -260,8 +267,10 @@ def _update_pairs(
         return
     chunks = [ChunkInfo(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
-    def roundtrip(questions: list[str]) -> list[list[tuple[int, str]]]:
-        vectors = embedder.encode(questions, progress=progress, desc="Round trip")
+    def embed(questions: list[str]) -> np.ndarray:
+        return embedder.encode(questions, progress=progress, desc="Embedding questions")
+
+    def roundtrip(questions: list[str], vectors: np.ndarray) -> list[list[tuple[int, str]]]:
         hits = index.search(vectors, questions, k=cfg.roundtrip_k)
         return [[(h.chunk_id, texts[h.chunk_id]) for h in top] for top in hits]
 
@@ -276,7 +285,7 @@ def _update_pairs(
         proposer = local_proposer(cfg.generator_model)
     if progress:
         print(f"Writing questions for {len(chunks)} chunks and checking each retrieves its source…", flush=True)
-    pairs = make_pairs(chunks, roundtrip, embedder.encode, cfg.phrasings, cfg.holdout_share, cfg.seed, proposer)
+    pairs = make_pairs(chunks, roundtrip, embed, cfg.phrasings, cfg.holdout_share, cfg.seed, proposer)
     _insert_pairs(db, pairs)
 
 

@@ -17,20 +17,41 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"  # noqa: E501
+MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 NUM = r"\d+(?:[.,]\d+)*"
+DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+CAPITALISED = r"[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?"  # a capitalised word, or an initial followed by a name
 SPAN_PATTERNS: list[tuple[str, str]] = [  # (type, regex), earlier types win where spans overlap
     ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ("url", r"(?:https?://|www\.)[^\s,;)]+[^\s,;).]"),
-    ("date", rf"(?:{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}}(?:st|nd|rd|th)? {MONTH},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} \d{{4}}|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)? {MONTH}\b)"),  # noqa: E501
+    (
+        "date",
+        rf"(?:{MONTH} {DAY},? \d{{4}}|{DAY} {MONTH},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} \d{{4}}"
+        rf"|{MONTH} {DAY}\b|{DAY} {MONTH}\b)",
+    ),
     ("quoted", r'"([^"]{3,80})"|“([^”]{3,80})”'),
     ("time", r"\d{1,2}(?::\d{2})? ?(?:a\.m\.|p\.m\.|am|pm)|\d{1,2}:\d{2}(?: (?:CET|EET|UTC|GMT))?"),
-    ("money", rf"(?:[$€£] ?{NUM}(?: (?:million|billion|thousand))?|{NUM} ?(?:euros?|EUR|USD|dollars?|GBP))"),
+    (
+        "money",
+        rf"(?:(?:[$€£]|(?:EUR|USD|GBP|SEK|NOK|DKK|CHF) ?){NUM}(?: (?:million|billion|thousand))?"
+        rf"|{NUM} ?(?:euros?|EUR|USD|dollars?|GBP))",
+    ),
     ("percent", rf"{NUM} ?(?:%|percent|per cent)"),
-    ("quantity", rf"(?<![\w.]){NUM} (?:(?:business|working|calendar) )?(?:[a-z]{{1,12}}|GB|MB|TB|KB|kB|mAh|Wh|kg|W|V|Hz|GHz|MHz|mm|cm|km|ms)\b(?<!\bor)(?<!\band)(?<!\bto)"),  # noqa: E501
+    (
+        "quantity",
+        rf"(?<![\w.]){NUM} (?:(?:business|working|calendar) )?"
+        r"(?:[a-z]{1,12}|GB|MB|TB|KB|kB|mAh|Wh|kg|W|V|Hz|GHz|MHz|mm|cm|km|ms)\b",
+    ),
     ("code", r"\b(?=[A-Za-z]*\d)(?=\w*[A-Za-z])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+\b|\b[A-Z]+\d+[A-Z]*\b"),
     ("year", r"(?<=\bin )(?:19|20)\d{2}\b"),
-    ("proper", r"(?<![\w'’])[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?(?: (?:(?:of|de|la|le|van|von|der|den|da|di|du|ni|and|&|the) ){0,2}[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?)*"),  # noqa: E501
+    (
+        "proper",
+        rf"(?<![\w'’]){CAPITALISED}(?: (?:(?:of|de|la|le|van|von|der|den|da|di|du|ni|and|&|the) ){{0,2}}"
+        rf"{CAPITALISED})*(?: \d+(?:\.\d+)*\b)?",
+    ),
     ("number", rf"(?<![\w.]){NUM}(?![\w.])"),
 ]
 _SPAN_RE = [(kind, re.compile(rx)) for kind, rx in SPAN_PATTERNS]
@@ -48,6 +69,25 @@ PRONOUN_START = re.compile(
     r"(?! is (?:also )?(?:important|recommended|possible|not|required))"
 )
 OPENERS = ["Do you know", "Can you tell me"]
+NOT_UNITS = {"and", "or", "to", "of", "the", "a", "an", "in", "on", "at", "for", "with", "by", "from", "as", "per",
+             "is", "are", "was", "were", "has", "have", "will", "can", "x"}  # fmt: skip
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "several"}
+NATURAL = {"model", "subject", "passive", "fronted", "table"}  # phrasings that read as a person would ask
+FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|must|will|should|may|does|do|did|\w+ed|\w{3,}s)\b")
+
+
+def is_clause(text: str) -> bool:
+    """Prose with a verb, not a list fragment or a line of specifications ("0 to 40 C; P5: -10 to 45 C")."""
+    tokens = text.split()
+    numeric = sum(1 for t in tokens if not re.search(r"[A-Za-z]{2}", t))
+    return len(tokens) >= 6 and numeric <= 0.3 * len(tokens) and bool(FINITE.search(text))
+
+
+def fit_for_evaluation(question: str, template: str) -> bool:
+    """Natural phrasings always; a question in place only when it is a whole clause, not a list item or spec."""
+    if template in NATURAL:
+        return True
+    return template == "in-place" and len(question.split()) >= 8 and is_clause(question)
 
 
 @dataclass
@@ -67,36 +107,41 @@ def subject_of(title: str) -> str:
     return re.sub(r"\s*\([^)]*\)\s*$", "", title).strip() or title
 
 
-def facts_from_chunk(text: str, title: str, phrasings: int = 3) -> list[Fact]:
+def facts_from_chunk(text: str, title: str, phrasings: int = 3, topic: str = "") -> list[Fact]:
+    """Facts of a chunk; `topic` is its section heading, used for one more phrasing when it is not the title."""
     subject = subject_of(title)
     about_subject = subject.lower() in text[:300].lower()
     facts: list[Fact] = []
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    header: list[str] | None = None
-    for line in lines:
-        if " | " in line:
-            cells = [c.strip() for c in line.split(" | ")]
-            if header is None or len(cells) != len(header):
-                header = cells
-                continue
-            facts.extend(_table_facts(header, cells, line, title))
+    for line in (line.strip() for line in text.split("\n")):
+        cells = [c.split(": ", 1) for c in line.split(" | ")] if " | " in line else []
+        if cells and all(len(c) == 2 for c in cells):
+            facts.extend(_table_facts(cells, line, title))
             continue
-        header = None
         for sentence in split_sentences(line.lstrip("-*• ").strip()):
-            facts.extend(_sentence_facts(sentence, title, subject if about_subject else None, phrasings, text))
+            facts.extend(_sentence_facts(sentence, title, subject if about_subject else None, phrasings, text, topic))
     return facts
 
 
-def _table_facts(header: list[str], cells: list[str], row: str, title: str) -> list[Fact]:
+def _table_facts(cells: list[list[str]], row: str, title: str) -> list[Fact]:
+    """A table row written as "Plan: Pro | Price: EUR 9": one fact per cell after the first, which names the row."""
     out = []
-    for name, value in zip(header[1:], cells[1:], strict=True):
-        if value and name and value.lower() not in ("-", "n/a", "none"):
-            fact = Fact(value, row, "table")
+    key = cells[0][1]
+    for name, value in cells[1:]:
+        if value.lower() in ("-", "n/a", "none", "", key.lower()):
+            continue
+        noun = name.lower()
+        fact = Fact(value, row, "table")
+        if re.match(r"(?:what|how|when|where|who|which|why|\w+ed\b)", noun):  # "What to do", "Installed on"
             fact.questions = [
-                (f"What is the {name.lower()} of {cells[0]}?", "table"),
-                (f"In {title}, what {name.lower()} is listed for {cells[0]}?", "table-attributed"),
+                (f"{key}: {noun}?", "table"),
+                (f"In {title}, what does it say under '{name}' for {key}?", "table-attributed"),
             ]
-            out.append(fact)
+        else:
+            fact.questions = [
+                (f"What is the {noun} for {key}?", "table"),
+                (f"In {title}, what {noun} is listed for {key}?", "table-attributed"),
+            ]
+        out.append(fact)
     return out
 
 
@@ -111,7 +156,7 @@ def find_spans(sentence: str) -> list[tuple[int, int, str]]:
                 continue
             if kind == "proper" and not _good_proper(sentence, start, value):
                 continue
-            if kind == "quantity" and value.split()[-1].lower() in ("and", "or", "to", "of", "the", "a", "in"):
+            if kind == "quantity" and value.split()[-1].lower() in NOT_UNITS:
                 continue
             before = sentence[:start].split()
             if kind in ("number", "quantity") and before and before[-1].lower() in DETERMINERS:
@@ -124,23 +169,29 @@ def _good_proper(sentence: str, start: int, value: str) -> bool:
     words = value.split()
     before = sentence[:start].split()
     prev = before[-1].lower() if before else ""
-    if start == 0 and (len(words) < 2 or words[0].lower() in STOP_START or words[0].endswith(("ing", "ed"))):
+    if start == 0 and (
+        len(words) < 2 or words[0].rstrip(".").lower() in STOP_START or words[0].endswith(("ing", "ed"))
+    ):
         return False  # capitalised by grammar, not a name
     if len(words) == 1 and (len(value) < 3 or value.lower() in STOP_START or re.fullmatch(MONTH, value)):
         return False
-    if prev in DETERMINERS or re.fullmatch(r"\d+(?:st|nd|rd|th)", prev):
+    if prev in DETERMINERS | NUMBER_WORDS or prev.endswith("'s") or re.fullmatch(r"\d+(?:st|nd|rd|th)?", prev):
         return False  # "the 27th San Diego Awards": part of a larger noun phrase
     following = sentence[start + len(value) :].split()
-    if re.search(r"(?:ese|ian|ish|ean|can|ch|language)$", words[-1]) and following and following[0].islower():
-        return False  # "a Sudanese suspect", "Spanish director": an adjective, not a thing to ask for
-    return True
+    # "a Sudanese suspect", "Spanish director": an adjective, not a thing to ask for
+    return not (re.search(r"(?:ese|ian|ish|ean|can|ch|language)$", words[-1]) and following and following[0].islower())
 
 
-def _sentence_facts(sentence: str, title: str, subject: str | None, phrasings: int, chunk: str) -> list[Fact]:
+def _sentence_facts(
+    sentence: str, title: str, subject: str | None, phrasings: int, chunk: str, topic: str = ""
+) -> list[Fact]:
     words = sentence.split()
     if not 5 <= len(words) <= 50 or sentence.endswith("?"):
         return []
     asked = re.sub(r"\s*\([^()]*\)", "", sentence)  # "(Arabic: أبطال)", "(lit. …)": asides make poor questions
+    asked = re.sub(r"^(?:[\w/-]+ ){0,2}[\w/-]+: (?=\S)", "", asked)  # "Fixed: P3 scanners…": a label, not part of it
+    if len(asked.split()) < 5:
+        return []
     pronoun = PRONOUN_START.match(asked)
     if pronoun:
         if not subject:
@@ -155,7 +206,7 @@ def _sentence_facts(sentence: str, title: str, subject: str | None, phrasings: i
             continue  # asking for the document's own subject mid-sentence makes a riddle, not a question
         fact = Fact(answer, sentence, kind)
         seen = set()
-        for question, template in _phrasings(asked, start, end, kind, title, chunk):
+        for question, template in _phrasings(asked, start, end, kind, title, chunk, topic):
             if len(question.split()) < 3:
                 continue
             if question.lower() not in seen and answer.lower() not in question.lower():
@@ -171,10 +222,13 @@ PARTICIPLES = {"written": "wrote", "chosen": "chose", "given": "gave", "taken": 
                "run": "ran", "drawn": "drew", "driven": "drove", "spoken": "spoke", "begun": "began",
                "shown": "showed", "known": "knew", "grown": "grew", "seen": "saw", "done": "did",
                "made": "made", "led": "led", "held": "held", "built": "built", "shot": "shot", "won": "won",
-               "sent": "sent", "paid": "paid", "kept": "kept", "set": "set", "told": "told", "sold": "sold"}  # fmt: skip
+               "sent": "sent", "paid": "paid", "kept": "kept", "set": "set", "told": "told",
+               "sold": "sold"}  # fmt: skip
 PARTICIPLE = r"\w+ed|" + "|".join(PARTICIPLES)
-ROLES = r"(?:director|writer-director|writer|actor|actress|producer|composer|author|singer|manager|head|lead|" \
-        r"engineer|officer|president|chair|founder|coordinator|owner|administrator|contact|colleague|designer)"
+ROLES = (
+    r"(?:director|writer-director|writer|actor|actress|producer|composer|author|singer|manager|head|lead|"
+    r"engineer|officer|president|chair|founder|coordinator|owner|administrator|contact|colleague|designer)"
+)
 FRONTABLE = r"(?:\w+ed|\w+en|due|available|open|closed|valid|located|based|held|set|built|made|paid|sent|kept|run|" \
             r"born|entitled|eligible|responsible|allowed|able|limited|capped|stored|free|reachable)"  # fmt: skip
 
@@ -204,12 +258,16 @@ def _is_person(sentence: str, start: int, end: int, prev: str) -> bool:
     value = sentence[start:end]
     if prev in PERSON_BEFORE or re.search(r"\b[A-Z]\. ", value) or re.search(rf"\b{ROLES}$", sentence[:start].strip()):
         return True
-    return bool(re.match(rf",? (?:is |was |as )?(?:(?:the|our|a|an) )?(?:{ROLES}|directed|wrote|founded|leads|manages|approves|"
-                         r"signs|said|starred|stars|plays|played|served|is composing|composed)\b",
+    person_verbs = (
+        r"directed|wrote|founded|leads|manages|approves|signs|said|starred|stars|plays|played|served|composed"
+    )
+    return bool(re.match(rf",? (?:is |was |as )?(?:(?:the|our|a|an) )?(?:{ROLES}|{person_verbs}|is composing)\b",
                          sentence[end:], re.I))  # fmt: skip
 
 
-def _phrasings(s: str, start: int, end: int, kind: str, title: str, chunk: str) -> list[tuple[str, str]]:
+def _phrasings(
+    s: str, start: int, end: int, kind: str, title: str, chunk: str, topic: str = ""
+) -> list[tuple[str, str]]:
     """Phrasings of the question for span s[start:end], the natural ones first."""
     wh, wh_start = _wh(s, start, end, kind)
     if kind == "quoted":
@@ -217,17 +275,21 @@ def _phrasings(s: str, start: int, end: int, kind: str, title: str, chunk: str) 
         wh_start = min(wh_start, start)
     body = s.rstrip(" .!;:")
     head, tail = body[:wh_start], body[end:]
-    clause = re.split(r"[,;:(]| - | – ", tail, maxsplit=1)[0].rstrip()  # the rest of the span's own clause
+    clause = re.split(r"[,;:] |\(| - | – ", tail, maxsplit=1)[0].rstrip()  # the rest of the span's own clause
     opener = OPENERS[_pick(s)]
     out: list[tuple[str, str]] = []
     lead_in = head.rstrip()
     role = re.fullmatch(rf"(?:(?:The|An?) )?(?P<np>[\w\s-]{{0,30}}?\b{ROLES})", lead_in)
     by = re.search(rf"^(?P<subj>[^,(]{{2,80}}?) {BE} [^(;]*?\b(?P<verb>{PARTICIPLE}) by$", lead_in)
     copula = re.match(rf"^(?P<subj>[^,;:(]{{2,80}}?) (?P<be>{BE})(?: (?P<pre>[^,;:(]*?))?$", lead_in)
-    if wh_start == 0 and clause:  # the span is the subject: "Morgan S. Dalibert directed AKA." -> "Who directed AKA?"
+    if wh_start == 0 and re.match(
+        r" [a-z]", clause
+    ):  # the span is the subject: "Morgan S. Dalibert directed AKA." -> "Who directed AKA?"
         lead = "Who" if wh in ("who", "whom") else wh[0].upper() + wh[1:]
         out += [(f"{lead}{clause}?", "subject"), (f"{opener} {lead.lower()}{clause}?", "embedded")]
-    elif role and clause:  # "American writer-director Julie Taymor served…" -> "Which American writer-director served…?"
+    elif (
+        role and clause
+    ):  # "American writer-director Julie Taymor served…" -> "Which American writer-director served…?"
         np = _lower_first(role["np"], chunk)
         out += [(f"Which {np}{clause}?", "subject"), (f"{opener} which {np}{clause}?", "embedded")]
     elif wh in ("who", "whom") and by:  # "AKA is a film directed by X" -> "Who directed AKA?"
@@ -241,18 +303,21 @@ def _phrasings(s: str, start: int, end: int, kind: str, title: str, chunk: str) 
         lead = wh[0].upper() + wh[1:]
         out += [(f"{lead} {aux} {subj}{rest}?", "fronted"), (f"{opener} {wh} {subj} {aux}{rest}?", "embedded")]
     in_place = head + wh + (clause if len(body.split()) > 24 else tail)
-    if not role and len(in_place.split()) <= 28:  # past that, a question in place is hard to read
+    if not role and len(in_place.split()) <= 28 and is_clause(body):  # else hard to read, or no sentence at all
         in_place = in_place[0].upper() + in_place[1:]
+        in_place = in_place.rstrip(" .")
         out.append((in_place + "?", "in-place"))
         attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _lower_first(in_place, chunk)
         out.append((f"According to {title}, {attributed}?", "attributed"))
+        if topic and topic != title:
+            out.append((f"Regarding {_lower_first(topic, chunk)}, {attributed}?", "topic"))
     return out
 
 
 def _lower_first(phrase: str, chunk: str) -> str:
     """Lower-case the first word when it is capitalised only because it starts the sentence."""
     first = phrase.split(" ", 1)[0]
-    if first.lower() in DETERMINERS or (first[:1].isupper() and not first.isupper() and
+    if first.lower() in STOP_START or (first[:1].isupper() and not first.isupper() and
                                         re.search(rf"(?<![.!?] )\b{re.escape(first.lower())}\b", chunk)):  # fmt: skip
         return first.lower() + phrase[len(first) :]
     return phrase

@@ -11,7 +11,7 @@ import re
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "inc", "ltd", "corp", "dept", "approx",
     "fig", "figs", "ext", "tel", "e.g", "i.e", "cf", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "u.s", "u.k", "a.m", "p.m", "pp", "vol", "ch", "lit", "approx",
+    "sept", "oct", "nov", "dec", "u.s", "u.k", "a.m", "p.m", "pp", "vol", "ch", "lit",
 }  # fmt: skip
 
 _BOUNDARY = re.compile(r"([.!?][\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")

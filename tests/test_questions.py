@@ -1,0 +1,68 @@
+"""Questions from text: the right question word for the span, the answer verbatim, never given away."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.questions import facts_from_chunk, find_spans
+
+
+def questions_for(text: str, title: str = "Handbook", answer: str | None = None) -> dict[str, list[str]]:
+    facts = facts_from_chunk(text, title, phrasings=4)
+    return {f.answer: [q for q, _ in f.questions] for f in facts if answer is None or f.answer == answer}
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "question"),
+    [
+        ("The winners were announced on January 6, 2023.", "January 6, 2023", "When were the winners announced?"),
+        ("AKA is a 2023 French film directed by Morgan S. Dalibert.", "Morgan S. Dalibert", "Who directed AKA?"),
+        ("The payment term is 14 days net from the invoice date.", "14 days",
+         "How many days is the payment term net from the invoice date?"),
+        ("Harbor marks a scanner Offline when it has not reported for 15 minutes.", "15 minutes",
+         "Harbor marks a scanner Offline when it has not reported for how many minutes?"),
+        ("The Pelican P5 battery costs EUR 49 to replace.", "EUR 49",
+         "The Pelican P5 battery costs how much to replace?"),
+        ("Kajsa Næss directed the animated feature Titina.", "Kajsa Næss", "Who directed the animated feature Titina?"),
+    ],
+)  # fmt: skip
+def test_question_word_fits_the_span(text: str, answer: str, question: str) -> None:
+    found = questions_for(text, answer=answer)
+    assert answer in found, f"no fact for {answer!r} in {questions_for(text)}"
+    assert question in found[answer]
+
+
+def test_pronoun_is_resolved_to_the_documents_subject() -> None:
+    text = "Titina is a 2022 animated feature. It premiered at the Annecy festival on 13 June 2022."
+    found = questions_for(text, title="Titina (film)", answer="13 June 2022")
+    assert any(q.startswith("When did Titina premiere") or "Titina premiered" in q for q in found["13 June 2022"])
+
+
+def test_pronoun_without_a_known_subject_gives_no_question() -> None:
+    assert questions_for("It expires after 15 minutes and must be renewed.", title="VPN runbook") == {}
+
+
+def test_table_rows_give_one_fact_per_cell() -> None:
+    found = questions_for("Plan: Harbor Pro | Price per device per month: EUR 4.90 | Support: Email and phone")
+    assert found["EUR 4.90"][0] == "What is the price per device per month for Harbor Pro?"
+    assert found["Email and phone"][0] == "What is the support for Harbor Pro?"
+
+
+def test_every_answer_is_verbatim_and_never_in_its_question(tmp_path) -> None:
+    from ingest.parse import parse
+    from tests.conftest import SAMPLE
+
+    text = " ".join(b.text for b in parse(SAMPLE / "hr" / "remote-work-policy.md").blocks)
+    facts = facts_from_chunk(text, "Remote Work Policy", phrasings=4)
+    assert len(facts) > 20
+    for fact in facts:
+        assert fact.answer in fact.evidence and fact.evidence in text
+        for question, _ in fact.questions:
+            assert fact.answer.lower() not in question.lower()
+            assert question.endswith("?")
+
+
+def test_spans_prefer_the_most_specific_type() -> None:
+    spans = find_spans("Send it to help@quillmate.com before 1 March 2025 at 14:00, costing EUR 30 or 15%.")
+    kinds = [k for _, _, k in spans]
+    assert kinds == ["email", "date", "time", "money", "percent"]
