@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.config import AnswerConfig
+from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig
 from assistant.generate import LLM, Timing
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
@@ -33,19 +33,19 @@ def answer(
     question = question.strip()
     if not question:
         raise ValueError("the question is empty")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     result = Answer(question, mode, "")
-    if mode == "retrieval":
+    if mode in READS_SOURCES:
         if retriever is None:
-            raise ValueError("retrieval mode needs an ingested workspace")
+            raise ValueError(f"{mode} mode needs an ingested workspace")
         result.sources, result.retrieve_s = retriever.timed_search(question, cfg.top_k, cfg.fusion)
         messages = retrieval_messages(question, result.sources)
-    elif mode == "base":
-        messages = base_messages(question)
     else:
-        raise ValueError(f"unknown mode {mode!r}")
+        messages = base_messages(question)
     start = time.perf_counter()
     pieces = []
-    for piece in llm.stream(messages, cfg.max_new_tokens, result.timing):
+    for piece in llm.stream(messages, cfg.max_new_tokens, result.timing, tuned=mode in USES_ADAPTER):
         pieces.append(piece)
         if on_text is not None:
             on_text(piece)

@@ -5,6 +5,7 @@ so `docent --help` answers at once.
     docent search "vpn certificate"      the best chunks, like PrivateGPT's search mode
     docent ask "How do I reset my password?" --mode retrieval
     docent pairs                         counts and samples;  docent pairs export pairs.jsonl
+    docent tune                          LoRA fine-tuning on the pairs;  docent runs;  docent export DIR
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.config import FUSIONS, MODES, AnswerConfig
+from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig
 from ingest.config import IngestConfig, workspace_path
 
 
@@ -106,14 +107,25 @@ def _search_file(retriever: Any, file: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant import runs
     from assistant.answer import answer
     from assistant.generate import LLM
     from assistant.retrieve import Retriever
 
     cfg = config_from(args, AnswerConfig)
+    workspace = workspace_path(args.workspace)
     print("Loading models…", file=sys.stderr, flush=True)
-    retriever = Retriever(workspace_path(args.workspace)) if args.mode == "retrieval" else None
-    llm = LLM(cfg.llm)
+    retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
+    if args.mode in USES_ADAPTER:
+        run = runs.find(workspace, args.run)
+        llm = LLM(run.config["tune"]["llm"], adapter=run.adapter)
+        unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
+        if unseen:
+            shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+            print(f"Note: run {run.id} is stale: it has not seen {len(unseen)} documents added or changed since "
+                  f"it was trained ({shown}). Run `docent tune` to include them.", file=sys.stderr)  # fmt: skip
+    else:
+        llm = LLM(cfg.llm)
     result = answer(args.question, args.mode, llm, retriever, cfg, on_text=lambda t: print(t, end="", flush=True))
     print()
     if result.sources:
@@ -148,6 +160,55 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from assistant.tune import tune
+
+    cfg = config_from(args, TuneConfig)
+    run = tune(cfg, workspace_path(args.workspace), resume=args.resume, progress=not args.quiet)
+    if run.status == "interrupted":
+        print(f"Run {run.id} stopped with a checkpoint; go on with: docent tune --resume {run.id}")
+        return 130
+    m = run.metrics
+    heldout = f", held-out loss {m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else ""
+    print(f"Run {run.id} finished in {m['seconds']:.0f} s: {m['steps']} steps, train loss {m['train_loss']:.3f}"
+          f"{heldout}. Adapter: {run.adapter}")  # fmt: skip
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from assistant import runs
+    from ingest.store import Workspace
+
+    workspace = workspace_path(args.workspace)
+    found = runs.all_runs(workspace)
+    if not found:
+        print(f"No fine-tuning runs in {workspace} yet: run `docent tune`.")
+        return 0
+    db = Workspace(workspace).connect()
+    default = runs.latest_finished(workspace)
+    print(f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s}  documents")
+    for run in found:
+        m = run.metrics
+        loss = f"{m['train_loss']:.3f}" if "train_loss" in m else "-"
+        held = f"{m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else "-"
+        unseen = runs.unseen_documents(run, db)
+        seen = f"stale: {len(unseen)} added or changed since" if unseen else "up to date"
+        mark = " *" if default is not None and run.id == default.id else ""
+        print(f"{run.id + mark:32s} {run.status:11s} {m.get('steps', 0):5d} {loss:>6s} {held:>8s}  {seen}")
+    print("\n* the adapter `docent ask --mode tuned|both` uses unless given --run")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from assistant import runs
+    from assistant.export import export_merged
+
+    run = runs.find(workspace_path(args.workspace), args.run)
+    target = export_merged(run, Path(args.dir))
+    print(f"Merged model of run {run.id} written to {target}; load it with AutoModelForCausalLM.from_pretrained")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docent", description="Chat with your documents; measure tuning vs retrieval."
@@ -158,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         "search": (cmd_search, "the chunks that best match a query"),
         "ask": (cmd_ask, "answer a question"),
         "pairs": (cmd_pairs, "Q&A pairs: counts and samples, or export to JSONL"),
+        "tune": (cmd_tune, "fine-tune the LLM on the Q&A pairs (LoRA)"),
+        "runs": (cmd_runs, "list fine-tuning runs"),
+        "export": (cmd_export, "write a run's merged model as a plain transformers folder"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -178,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = parsers["ask"]
     a.add_argument("question")
     a.add_argument("--mode", default="retrieval", choices=MODES, help="how to answer (default: retrieval)")
+    a.add_argument("--run", help="with tuned or both: the run whose adapter answers (default: newest finished)")
     add_config_flags(a, AnswerConfig)
     p = parsers["pairs"]
     p.add_argument("action", nargs="?", default="show", choices=["show", "export"])
@@ -185,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="train", choices=["train", "heldout", "unseen", "all"])
     p.add_argument("--samples", type=int, default=5, help="samples to show (default: 5)")
     p.add_argument("--with-source", action="store_true", help="with export: add each pair's source")
+    t = parsers["tune"]
+    t.add_argument("--resume", metavar="RUN", help="go on from RUN's last checkpoint, with its settings")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_flags(t, TuneConfig)
+    e = parsers["export"]
+    e.add_argument("dir", help="new folder for the merged model")
+    e.add_argument("--run", help="which run (default: the newest finished)")
     return parser
 
 

@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass, field
 
 FUSIONS = ("rrf", "dense", "bm25")
-MODES = ("base", "retrieval")  # answer modes available now; "tuned" and "both" arrive with fine-tuning
+MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tuned adapter
+READS_SOURCES = ("retrieval", "both")
+USES_ADAPTER = ("tuned", "both")
+RECIPES = ("closed-book", "raft", "mixed")
 
 
 @dataclass
@@ -28,3 +31,47 @@ class AnswerConfig:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+
+
+@dataclass
+class TuneConfig:
+    llm: str = field(
+        default=os.environ.get("DOCENT_LLM", "embedded"),
+        metadata={"help": "base model to adapt: 'embedded' (SmolLM2-135M-Instruct), a local folder or a hub id"},
+    )
+    recipe: str = field(
+        default="mixed",
+        metadata={"help": "training data: closed-book (question only), raft (question + retrieved chunks) or mixed"},
+    )
+    epochs: float = field(default=2.0, metadata={"help": "passes over the training pairs"})
+    learning_rate: float = field(
+        default=1e-3, metadata={"help": "peak learning rate; LoRA on a small model takes high"}
+    )
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank: capacity of the adapter"})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scale (alpha / r multiplies the update)"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
+    target_modules: str = field(
+        default="all-linear", metadata={"help": "layers that get adapters: all-linear, or names like q_proj,v_proj"}
+    )
+    batch_size: int = field(default=8, metadata={"help": "examples per step on each device"})
+    grad_accum: int = field(default=2, metadata={"help": "steps whose gradients add up before an update"})
+    max_length: int = field(
+        default=1024, metadata={"help": "longest example in tokens; longer ones are counted, left out"}
+    )
+    raft_k: int = field(default=3, metadata={"help": "chunks in a raft example's context (as answering uses)"})
+    raft_p: float = field(default=0.8, metadata={"help": "share of raft examples whose context holds the source"})
+    max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
+    save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})
+    seed: int = field(default=13, metadata={"help": "seed for sampling, shuffling and initialisation"})
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
+        if self.epochs <= 0 or self.learning_rate <= 0:
+            raise ValueError("epochs and learning_rate must be positive")
+        if min(self.lora_r, self.lora_alpha, self.batch_size, self.grad_accum, self.raft_k, self.save_steps) < 1:
+            raise ValueError("lora_r, lora_alpha, batch_size, grad_accum, raft_k and save_steps must be at least 1")
+        if not 0 <= self.raft_p <= 1 or not 0 <= self.lora_dropout < 1:
+            raise ValueError("raft_p must be within [0, 1] and lora_dropout within [0, 1)")
+        if self.max_length < 64:
+            raise ValueError(f"max_length must be at least 64, got {self.max_length}")

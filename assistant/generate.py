@@ -1,11 +1,17 @@
-"""The answering LLM: loaded once, on the GPU in bf16 when there is one, streaming its tokens as they come."""
+"""The answering LLM: loaded once, on the GPU in bf16 when there is one, streaming its tokens as they come.
+
+With a fine-tuned run's LoRA adapter attached, the same loaded model answers every mode: the adapter is switched
+off for `base` and `retrieval` (peft's `disable_adapter`) and on for `tuned` and `both`, so changing mode never
+reloads anything."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ingest.models import ModelError, device, resolve_llm, torch_dtype
@@ -25,7 +31,7 @@ class Timing:
 
 
 class LLM:
-    def __init__(self, name: str = "embedded"):
+    def __init__(self, name: str = "embedded", adapter: Path | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -37,10 +43,27 @@ class LLM:
             self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(), **kwargs).eval()
         except OSError as err:
             raise ModelError(f"cannot load the LLM {name!r}: {err}") from err
+        if self.tokenizer.pad_token is None:  # generation pads with it and masks it; training picks its own
+            self.tokenizer.pad_token = self.tokenizer.eos_token
         if self.tokenizer.chat_template is None:
             raise ModelError(f"the LLM {name!r} has no chat template; Docent needs an instruction-tuned model")
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
+        self.adapter: str | None = None
+        if adapter is not None:
+            self.attach(adapter)
+
+    def attach(self, adapter: Path, name: str = "tuned") -> None:
+        """Attach (or switch to) a LoRA adapter; the base weights stay loaded and untouched."""
+        from peft import PeftModel
+
+        with self.lock:
+            if self.adapter is None:
+                self.model = PeftModel.from_pretrained(self.model, str(adapter), adapter_name=name).eval()
+            elif name not in self.model.peft_config:
+                self.model.load_adapter(str(adapter), adapter_name=name)
+            self.model.set_adapter(name)
+            self.adapter = name
 
     def encode(self, messages: list[dict[str, str]]) -> dict[str, object]:
         encoded: Any = self.tokenizer.apply_chat_template(
@@ -48,8 +71,13 @@ class LLM:
         )
         return {k: v.to(self.model.device) for k, v in encoded.items()}
 
-    def stream(self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing) -> Iterator[str]:
-        """Yields the answer's text piece by piece, greedy; `timing` is filled as it goes."""
+    def stream(
+        self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
+    ) -> Iterator[str]:
+        """Yields the answer's text piece by piece, greedy; `timing` is filled as it goes. `tuned` answers with
+        the attached adapter, otherwise with the base model alone."""
+        if tuned and self.adapter is None:
+            raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
         from transformers import TextIteratorStreamer
 
         start = time.perf_counter()
@@ -58,10 +86,11 @@ class LLM:
         counted: list[int] = []
 
         def run() -> None:
-            with self.lock, self.torch.inference_mode():
+            switch_off = self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
+            with self.lock, self.torch.inference_mode(), switch_off:
                 out = self.model.generate(
                     **inputs, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
-                    pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+                    pad_token_id=self.tokenizer.pad_token_id,
                 )  # fmt: skip
             counted.append(int(out.shape[1] - inputs["input_ids"].shape[1]))  # type: ignore[attr-defined]
 
@@ -75,7 +104,30 @@ class LLM:
         timing.total_s = time.perf_counter() - start
         timing.tokens = counted[0] if counted else 0
 
-    def generate(self, messages: list[dict[str, str]], max_new_tokens: int) -> tuple[str, Timing]:
+    def generate_batch(
+        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+    ) -> list[str]:
+        """Greedy answers for many prompts at once, padded on the left: on a CPU, decoding is bound by reading
+        the weights, so a batch of 16 costs little more than one answer."""
+        if tuned and self.adapter is None:
+            raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
+        texts = [
+            self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in conversations
+        ]
+        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
+        try:
+            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            self.tokenizer.padding_side = side
+        encoded = {k: v.to(self.model.device) for k, v in encoded.items()}
+        switch_off = self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
+        with self.lock, self.torch.inference_mode(), switch_off:
+            out = self.model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
+        new = out[:, encoded["input_ids"].shape[1] :]
+        return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def generate(self, messages: list[dict[str, str]], max_new_tokens: int, tuned: bool = False) -> tuple[str, Timing]:
         timing = Timing()
-        text = "".join(self.stream(messages, max_new_tokens, timing))
+        text = "".join(self.stream(messages, max_new_tokens, timing, tuned))
         return text.strip(), timing

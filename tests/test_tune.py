@@ -1,0 +1,200 @@
+"""Fine-tuning on a tiny random Llama: what is trained, what is not, resume, learning, modes, export, launch."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from assistant import data, runs
+from assistant.config import TuneConfig
+from assistant.tune import AnswerOnlyTrainer, PadCollator, StopOnInterrupt, tune
+from ingest.config import IngestConfig
+from ingest.pipeline import ingest
+from ingest.store import Workspace
+from tests.docs import write_all
+
+
+@pytest.fixture(scope="module")
+def small_ws(tmp_path_factory, embedder) -> Path:
+    root = tmp_path_factory.mktemp("tune")
+    write_all(root / "docs")
+    (root / "docs" / "rooms.md").write_text(
+        "# Meeting rooms\n\nThe Heron room seats 12 people and has a Polycom phone.\n"
+        "The Osprey room was renovated in March 2023 by Lindqvist Interiors.\n"
+        "Room bookings are approved by Aino Virtanen within 2 working days.\n"
+    )
+    ingest([root / "docs"], IngestConfig(holdout_share=0.2), root / "ws", progress=False, embedder=embedder)
+    return root / "ws"
+
+
+def settings(tiny_llm: Path, **overrides) -> TuneConfig:
+    base = {"llm": str(tiny_llm), "recipe": "closed-book", "epochs": 1, "batch_size": 4, "grad_accum": 1,
+            "learning_rate": 5e-3, "save_steps": 2}  # fmt: skip
+    return TuneConfig(**{**base, **overrides})
+
+
+def test_labels_cover_the_answer_and_end_of_turn_only(chat_tokenizer) -> None:
+    eot = data.end_of_turn_ids(chat_tokenizer)
+    messages = [*data.base_messages("When does the canteen open?"), {"role": "assistant", "content": "At 11:15."}]
+    encoded = data.encode(chat_tokenizer, messages, eot)
+    prompt = chat_tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=False)
+    prompt_ids = chat_tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    assert encoded["input_ids"][: len(prompt_ids)] == prompt_ids  # the prompt as answering will see it
+    assert encoded["labels"][: len(prompt_ids)] == [data.IGNORE] * len(prompt_ids)
+    trained = [t for t in encoded["labels"] if t != data.IGNORE]
+    assert chat_tokenizer.decode(trained) == "At 11:15.<|im_end|>"
+    assert trained[-1] == chat_tokenizer.eos_token_id
+
+
+def test_padding_token_is_distinct_from_end_of_turn(chat_tokenizer) -> None:
+    import copy
+
+    tokenizer = copy.deepcopy(chat_tokenizer)
+    eot = data.end_of_turn_ids(tokenizer)
+    assert tokenizer.pad_token_id in eot  # SmolLM2 ships with pad = end of turn…
+    assert data.ensure_pad_token(tokenizer, eot) is False  # …and has a spare token to use instead
+    assert tokenizer.pad_token_id not in eot
+
+
+def test_answer_only_loss_equals_the_full_loss(tiny_llm: Path, chat_tokenizer) -> None:
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llm)
+    eot = data.end_of_turn_ids(chat_tokenizer)
+    features = [
+        data.encode(chat_tokenizer, [*data.base_messages(q), {"role": "assistant", "content": a}], eot)
+        for q, a in [("Who approves bookings?", "Aino Virtanen"), ("How many seats has the Heron room?", "12 people")]
+    ]
+    batch = PadCollator(0)(features)
+    expected = model(**batch).loss  # transformers' own loss over all positions
+    trainer = AnswerOnlyTrainer.__new__(AnswerOnlyTrainer)
+    ours = trainer.compute_loss(model, dict(batch))
+    assert torch.allclose(ours, expected, atol=1e-5)
+
+
+def test_lora_changes_the_adapter_and_leaves_the_base_untouched(tiny_llm: Path, small_ws: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    before = {k: v.clone() for k, v in AutoModelForCausalLM.from_pretrained(tiny_llm).state_dict().items()}
+    run = tune(settings(tiny_llm, max_pairs=16), small_ws, progress=False)
+    assert run.status == "finished" and (run.adapter / "adapter_model.safetensors").exists()
+    tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_llm), str(run.adapter))
+    lora_b = [p for n, p in tuned.named_parameters() if "lora_B" in n]
+    assert lora_b and all(p.abs().sum() > 0 for p in lora_b)  # initialised at zero, now trained
+    base = tuned.get_base_model().state_dict()
+    for name, weight in before.items():
+        key = next(k for k in base if k.replace(".base_layer", "") == name)
+        assert torch.equal(base[key], weight), name
+    on_disk = AutoModelForCausalLM.from_pretrained(tiny_llm).state_dict()
+    assert all(torch.equal(on_disk[k], v) for k, v in before.items())
+
+
+def test_ctrl_c_leaves_a_checkpoint_and_resume_goes_on_from_it(tiny_llm: Path, small_ws: Path, monkeypatch) -> None:
+    original = StopOnInterrupt.on_step_end
+
+    def interrupt_at_step_3(self, args, state, control, **kwargs):
+        if state.global_step == 3 and not self.requested:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, handled by the run's own handler
+        return original(self, args, state, control, **kwargs)
+
+    monkeypatch.setattr(StopOnInterrupt, "on_step_end", interrupt_at_step_3)
+    cfg = settings(tiny_llm, max_pairs=32, epochs=2)
+    stopped = tune(cfg, small_ws, progress=False)
+    assert stopped.status == "interrupted" and stopped.metrics["steps"] == 3
+    assert (stopped.checkpoints / "checkpoint-3").exists() and not stopped.adapter.exists()
+    monkeypatch.undo()
+    resumed = tune(TuneConfig(), small_ws, resume=stopped.id, progress=False)  # settings come from the run
+    assert resumed.status == "finished" and resumed.id == stopped.id
+    assert resumed.metrics["steps"] == 16  # 32 pairs / 4 per step x 2 epochs, counted from the start
+    assert resumed.metrics["loss_curve"][0][0] > 3  # the resumed run logged only the steps after 3
+    assert runs.latest_finished(small_ws).id == stopped.id
+
+
+def test_trained_long_enough_the_model_reproduces_its_answers(tiny_llm: Path, small_ws: Path) -> None:
+    from assistant.generate import LLM
+
+    cfg = settings(tiny_llm, max_pairs=8, epochs=60, batch_size=8, lora_r=32, lora_alpha=64)
+    run = tune(cfg, small_ws, progress=False)
+    pairs = data.pairs_for_training(Workspace(small_ws).connect(), "train")
+    chosen = sorted(random.Random(cfg.seed).sample(pairs, 8), key=lambda p: p["id"])
+    llm = LLM(str(tiny_llm), adapter=run.adapter)
+    right = 0
+    for pair in chosen:
+        answer, _ = llm.generate(data.base_messages(pair["question"]), max_new_tokens=200, tuned=True)
+        right += answer == pair["answer"]
+    assert right >= 6, f"{right} of 8 answers reproduced"
+    base_answer, _ = llm.generate(data.base_messages(chosen[0]["question"]), max_new_tokens=20, tuned=False)
+    assert base_answer != chosen[0]["answer"]  # the same loaded model, adapter off: the random base
+
+
+def test_export_writes_a_plain_transformers_model(tiny_llm: Path, small_ws: Path, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from assistant.cli import main
+
+    run = runs.latest_finished(small_ws)
+    assert main(["export", str(tmp_path / "merged"), "--workspace", str(small_ws), "--run", run.id]) == 0
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
+    tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_llm), str(run.adapter))
+    ids = torch.tensor([[1, 2, 3, 4, 5, 6]])
+    assert torch.allclose(merged(ids).logits, tuned(ids).logits, atol=1e-4)
+
+
+def test_runs_lists_runs_and_marks_stale_ones(small_ws: Path, embedder, capsys, tmp_path: Path) -> None:
+    from assistant.cli import main
+
+    assert main(["runs", "--workspace", str(small_ws)]) == 0
+    out = capsys.readouterr().out
+    assert "finished" in out and "up to date" in out and " *" in out
+    doc = next(Path(p) for p in runs.latest_finished(small_ws).snapshot["documents"] if p.endswith("rooms.md"))
+    doc.write_text(doc.read_text() + "The Kestrel room has a whiteboard wall.\n")
+    ingest([doc.parent], IngestConfig(holdout_share=0.2), small_ws, progress=False, embedder=embedder)
+    assert runs.unseen_documents(runs.latest_finished(small_ws), Workspace(small_ws).connect()) == ["rooms.md"]
+    main(["runs", "--workspace", str(small_ws)])
+    assert "stale: 1 added or changed since" in capsys.readouterr().out
+
+
+def test_multi_process_launch_trains_one_run(tiny_llm: Path, small_ws: Path) -> None:
+    """The several-GPU path (accelerate launch, one process per device) run with two CPU processes (gloo)."""
+    before = {r.id for r in runs.all_runs(small_ws)}
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "-m", "assistant.cli", "tune", "--workspace", str(small_ws), "--llm", str(tiny_llm),
+        "--recipe", "closed-book", "--max-pairs", "16", "--epochs", "1", "--batch-size", "4", "--grad-accum", "1",
+        "--quiet",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    new = [r for r in runs.all_runs(small_ws) if r.id not in before]
+    assert len(new) == 1 and new[0].status == "finished"
+    assert new[0].metrics["steps"] == 2  # 16 pairs over 2 processes x 4 per step
+    assert json.loads((new[0].folder / "run.json").read_text())["status"] == "finished"
+
+
+def test_ask_in_tuned_and_both_modes_uses_the_adapter_and_warns_when_stale(
+    tiny_llm: Path, small_ws: Path, embedder, capsys
+) -> None:
+    from assistant.cli import main
+
+    tune(settings(tiny_llm, max_pairs=8), small_ws, progress=False)
+    doc = next(Path(p) for p in runs.latest_finished(small_ws).snapshot["documents"] if p.endswith("rooms.md"))
+    doc.write_text(doc.read_text() + "The Wren room is closed on Fridays.\n")
+    ingest([doc.parent], IngestConfig(holdout_share=0.2), small_ws, progress=False, embedder=embedder)
+    for mode in ("tuned", "both"):
+        code = main(["ask", "Who approves room bookings?", "--mode", mode, "--workspace", str(small_ws),
+                     "--max-new-tokens", "8"])  # fmt: skip
+        out, err = capsys.readouterr()
+        assert code == 0 and f"{mode}: retrieval" in out
+        assert ("Sources:" in out) == (mode == "both")
+        assert "is stale: it has not seen 1 documents" in err and "rooms.md" in err
