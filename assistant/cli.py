@@ -6,6 +6,7 @@ so `docent --help` answers at once.
     docent ask "How do I reset my password?" --mode retrieval
     docent pairs                         counts and samples;  docent pairs export pairs.jsonl
     docent tune                          LoRA fine-tuning on the pairs;  docent runs;  docent export DIR
+    docent eval --limit 300              every answer mode on the held-out questions, scored; report.html
 """
 
 from __future__ import annotations
@@ -209,6 +210,60 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant import evaluate, report, runs
+    from assistant.generate import LLM
+    from assistant.retrieve import Retriever
+
+    workspace = workspace_path(args.workspace)
+    if args.compare:
+        found = [report.load(_eval_folder(workspace, name)) for name in args.compare]
+        print(report.compare(found[0], found[1], (args.compare[0], args.compare[1])))
+        return 0
+    cfg = config_from(args, AnswerConfig)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in evaluate.ALL_MODES]
+    if unknown or not modes:
+        raise ValueError(f"unknown mode {unknown[0] if unknown else '(none)'}; modes: {', '.join(evaluate.ALL_MODES)}")
+    retriever = Retriever(workspace)
+    needs_adapter = any(m in USES_ADAPTER for m in modes)
+    run = runs.find(workspace, args.run) if needs_adapter or args.run else runs.latest_finished(workspace)
+    if args.questions:
+        questions = evaluate.file_questions(Path(args.questions))
+    else:
+        questions = evaluate.workspace_questions(retriever.db, run.snapshot["documents"] if run else None)
+        if not questions:
+            raise ValueError(f"{workspace} has no held-out questions: ingest with --holdout-share above 0, "
+                             "or give --questions FILE")  # fmt: skip
+    questions = evaluate.sample(questions, args.limit, args.seed)
+    meta = {
+        "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
+        "questions": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit},
+        "index_generation": retriever.generation,
+    }  # fmt: skip
+    folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
+    print("Loading models…", file=sys.stderr, flush=True)
+    base = run.config["tune"]["llm"] if run and needs_adapter else cfg.llm
+    llm = LLM(base, adapter=run.adapter if run and needs_adapter else None)
+    built = evaluate.run(questions, modes, llm, retriever, cfg, folder, {**meta, "created": evaluate.now()},
+                         args.batch_size, args.seed, progress=not args.quiet)  # fmt: skip
+    if args.out:
+        report.write(built, Path(args.out))
+    print(f"\n{len(questions)} questions; contains, F1 and exact match with 95% intervals\n")
+    for mode, s in built["modes"].items():
+        cells = "  ".join(f"{k} {s[k]:.3f} [{s['intervals'][k][0]:.3f}, {s['intervals'][k][1]:.3f}]"
+                          for k in ("contains", "f1", "exact"))  # fmt: skip
+        print(f"  {mode:10s} {cells}  length {s['length']:.1f}")
+    shown = Path(args.out) if args.out else folder
+    print(f"\nReport: {shown / 'report.html'} (and report.json); kept in {folder}")
+    return 0
+
+
+def _eval_folder(workspace: Path, name: str) -> Path:
+    path = Path(name)
+    return path if path.exists() else workspace / "evals" / name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docent", description="Chat with your documents; measure tuning vs retrieval."
@@ -222,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tune": (cmd_tune, "fine-tune the LLM on the Q&A pairs (LoRA)"),
         "runs": (cmd_runs, "list fine-tuning runs"),
         "export": (cmd_export, "write a run's merged model as a plain transformers folder"),
+        "eval": (cmd_eval, "answer questions in every mode and score them side by side"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -254,6 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN", help="go on from RUN's last checkpoint, with its settings")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_flags(t, TuneConfig)
+    v = parsers["eval"]
+    v.add_argument("--questions", help="JSONL with question, answer and optionally doc (default: held-out questions)")
+    v.add_argument("--limit", type=int, default=0, help="a seeded sample of this many questions (0 = all)")
+    v.add_argument("--seed", type=int, default=0, help="seed for the sample and the bootstrap")
+    v.add_argument("--modes", default="base,tuned,retrieval,both,oracle", help="comma-separated modes to compare")
+    v.add_argument("--run", help="the run whose adapter answers tuned and both (default: newest finished)")
+    v.add_argument("--out", help="also write report.json and report.html here")
+    v.add_argument("--batch-size", type=int, default=16, help="questions answered together (default: 16)")
+    v.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two evaluations (ids or folders) side by side")
+    v.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_flags(v, AnswerConfig)
     e = parsers["export"]
     e.add_argument("dir", help="new folder for the merged model")
     e.add_argument("--run", help="which run (default: the newest finished)")

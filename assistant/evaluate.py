@@ -1,19 +1,47 @@
-"""Every answer mode on the same questions, scored: the core of `docent eval`.
+"""`docent eval`: every answer mode on the same questions, scored side by side.
 
-Answers are generated in batches (greedy, the same prompts as `docent ask`), then scored with `metrics.py`.
+    docent eval [--questions FILE] [--limit N] [--seed S] [--modes base,tuned,retrieval,both,oracle] [--out DIR]
+
+Questions come from the workspace's held-out set (in slices: questions on trained documents, and on documents
+the adapter never saw) or from a JSONL file with `question`, `answer` and optionally `doc`. Answers are
+generated in batches with the same prompts as `docent ask`, kept in DIR/answers.jsonl as they come (an
+interrupted evaluation goes on where it stopped), then scored (`metrics.py`), with bootstrap intervals, a paired
+table, retrieval recall and latency. The report is written as DIR/report.json and DIR/report.html, and kept
+under WORKSPACE/evals/.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig
-from assistant.generate import LLM
-from assistant.metrics import score
+from assistant.generate import LLM, Timing
+from assistant.metrics import HEADLINE, score
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
+
+ALL_MODES = ("base", "tuned", "retrieval", "both", "oracle")
+LATENCY_SAMPLE = 12  # questions answered one at a time, streaming, to time the first token and the whole answer
+
+
+@dataclass
+class Question:
+    question: str
+    answer: str
+    doc: str = ""  # document name (path as ingested) or file name; "" when unknown
+    chunk_id: int | None = None
+    slice: str = "file"  # "trained documents", "unseen documents" or "file"
 
 
 @dataclass
@@ -32,40 +60,287 @@ def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+# Questions ---------------------------------------------------------------------------------------------
+
+
+def file_questions(path: Path) -> list[Question]:
+    """JSONL with `question` and `answer` (and optionally `doc`); a bad line is an error naming it."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as err:
+            raise ValueError(f"{path}:{number}: not JSON ({err}); write one JSON object a line") from err
+        missing = [k for k in ("question", "answer") if not isinstance(item, dict) or not str(item.get(k, "")).strip()]
+        if missing:
+            raise ValueError(f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer"')
+        out.append(Question(str(item["question"]), str(item["answer"]), str(item.get("doc", ""))))
+    if not out:
+        raise ValueError(f"{path} holds no questions")
+    return out
+
+
+def workspace_questions(db: Any, trained: dict[str, str] | None) -> list[Question]:
+    """The held-out questions; those on documents the adapter never saw (kept out, or added or changed since
+    the run in `trained`, {path: sha256}) form their own slice."""
+    rows = db.execute(
+        """SELECT p.question, p.answer, p.chunk_id, p.split, d.name, d.path, d.sha256 FROM pairs p
+           JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id
+           WHERE p.split IN ('heldout', 'unseen') ORDER BY p.id"""
+    ).fetchall()
+    out = []
+    for r in rows:
+        unseen = r["split"] == "unseen" or (trained is not None and trained.get(r["path"]) != r["sha256"])
+        out.append(Question(r["question"], r["answer"], r["name"], r["chunk_id"],
+                            "unseen documents" if unseen else "trained documents"))  # fmt: skip
+    return out
+
+
+def sample(questions: list[Question], limit: int, seed: int) -> list[Question]:
+    if not limit or limit >= len(questions):
+        return questions
+    return random.Random(seed).sample(questions, limit)
+
+
+# Answering ---------------------------------------------------------------------------------------------
+
+
+def oracle_sources(retriever: Retriever, questions: list[Question]) -> list[list[Source]]:
+    """The chunk that holds each question's answer: its own chunk when known, else the best chunk of its
+    document. The base model reading it is the ceiling that retrieval can reach."""
+    out: list[list[Source]] = []
+    found = retriever.search([q.question for q in questions], k=50)
+    for q, hits in zip(questions, found):
+        match = [s for s in hits if (q.chunk_id is not None and s.chunk_id == q.chunk_id) or _same_doc(s, q.doc)]
+        if not match and q.chunk_id is not None:
+            match = retriever.chunks([q.chunk_id])
+        out.append([Source(1, *_fields(match[0]))] if match else [])
+    return out
+
+
+def _same_doc(source: Source, doc: str) -> bool:
+    return bool(doc) and (source.doc == doc or Path(source.doc).name == Path(doc).name)
+
+
+def _fields(s: Source) -> tuple[Any, ...]:
+    return (s.chunk_id, s.doc, s.path, s.title, s.heading, s.text, s.score, s.dense)
+
+
+def conversations(
+    mode: str, questions: list[Question], retriever: Retriever | None, cfg: AnswerConfig
+) -> tuple[list[list[dict[str, str]]], list[list[Source]]]:
+    texts = [q.question for q in questions]
+    if mode == "oracle":
+        if retriever is None:
+            raise ValueError("oracle mode needs an ingested workspace")
+        found = oracle_sources(retriever, questions)
+    elif mode in READS_SOURCES:
+        if retriever is None:
+            raise ValueError(f"{mode} mode needs an ingested workspace")
+        found = retriever.search(texts, k=cfg.top_k, fusion=cfg.fusion)
+    else:
+        return [base_messages(t) for t in texts], [[] for _ in texts]
+    return [retrieval_messages(t, s) for t, s in zip(texts, found)], found
+
+
 def answer_all(
-    questions: list[dict[str, str]],
+    questions: list[Question],
     mode: str,
     llm: LLM,
     retriever: Retriever | None,
     cfg: AnswerConfig,
     batch_size: int = 16,
     progress: bool = True,
+    done: dict[str, dict[str, Any]] | None = None,
+    on_result: Any = None,
 ) -> list[Result]:
+    """Answers in batches; questions in `done` (question -> saved answer) are not asked again."""
     from tqdm import tqdm
 
-    results: list[Result] = []
-    with tqdm(total=len(questions), desc=f"Answering ({mode})", unit="q", disable=not progress) as bar:
-        for batch in batches(questions, batch_size):
-            texts = [q["question"] for q in batch]
-            found: list[list[Source]] = [[] for _ in batch]
-            if mode in READS_SOURCES:
-                if retriever is None:
-                    raise ValueError(f"{mode} mode needs an ingested workspace")
-                found = retriever.search(texts, k=cfg.top_k, fusion=cfg.fusion)
-                conversations = [retrieval_messages(t, s) for t, s in zip(texts, found)]
-            else:
-                conversations = [base_messages(t) for t in texts]
-            answers = llm.generate_batch(conversations, cfg.max_new_tokens, tuned=mode in USES_ADAPTER)
+    done = done or {}
+    results: dict[str, Result] = {}
+    todo = [q for q in questions if q.question not in done]
+    with tqdm(total=len(questions), initial=len(questions) - len(todo), desc=f"Answering ({mode})", unit="q",
+              disable=not progress) as bar:  # fmt: skip
+        for batch in batches(todo, batch_size):
+            messages, found = conversations(mode, batch, retriever, cfg)
+            answers = llm.generate_batch(messages, cfg.max_new_tokens, tuned=mode in USES_ADAPTER)
             for q, a, s in zip(batch, answers, found):
-                results.append(Result(q["question"], q["answer"], mode, a, score(a, q["answer"]), s, q.get("doc", "")))
+                result = Result(q.question, q.answer, mode, a, score(a, q.answer), s, q.doc)
+                results[q.question] = result
+                if on_result is not None:
+                    on_result(result)
             bar.update(len(batch))
-    return results
+    for q in questions:
+        if q.question in done:
+            saved = done[q.question]
+            sources = [Source(**s) for s in saved["sources"]]
+            results[q.question] = Result(q.question, q.answer, mode, saved["answer"], score(saved["answer"], q.answer),
+                                         sources, q.doc)  # fmt: skip
+    return [results[q.question] for q in questions]
 
 
-def summary(results: list[Result]) -> dict[str, float]:
-    if not results:
+def time_answers(
+    questions: list[Question], mode: str, llm: LLM, retriever: Retriever | None, cfg: AnswerConfig
+) -> dict[str, float]:
+    """Latency of single answers as a user gets them: retrieval, first token, whole answer (p50 and p95)."""
+    first, total = [], []
+    for q in questions:
+        start = time.perf_counter()
+        messages, _ = conversations(mode, [q], retriever, cfg)
+        timing = Timing()
+        for _ in llm.stream(messages[0], cfg.max_new_tokens, timing, tuned=mode in USES_ADAPTER):
+            pass
+        first.append(time.perf_counter() - start - (timing.total_s - timing.first_token_s))
+        total.append(time.perf_counter() - start)
+    return {
+        "first_token_p50": float(np.percentile(first, 50)),
+        "first_token_p95": float(np.percentile(first, 95)),
+        "total_p50": float(np.percentile(total, 50)),
+        "total_p95": float(np.percentile(total, 95)),
+        "n": len(first),
+    }
+
+
+# Scores ------------------------------------------------------------------------------------------------
+
+
+def bootstrap(values: list[float], seed: int = 0, rounds: int = 2000) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean."""
+    if not values:
+        return (0.0, 0.0)
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, len(data), size=(rounds, len(data)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def semantic(results: list[Result], retriever: Retriever | None) -> None:
+    """Cosine similarity of each answer and its reference, with the workspace's embedder."""
+    if retriever is None or not results:
+        return
+    answers = retriever.embedder.encode([r.answer or "-" for r in results])
+    references = retriever.embedder.encode([r.reference for r in results])
+    for r, a, b in zip(results, answers, references):
+        r.scores["semantic"] = float(np.dot(a, b))
+
+
+def retrieval_recall(results: list[Result], k: int) -> dict[str, float]:
+    """Recall@k and MRR of the source document among the sources a mode read (questions with a known doc)."""
+    ranks = []
+    for r in results:
+        if r.doc:
+            docs = []
+            for s in r.sources:
+                if s.doc not in docs:
+                    docs.append(s.doc)
+            hit = next((i + 1 for i, d in enumerate(docs) if d == r.doc or Path(d).name == Path(r.doc).name), 0)
+            ranks.append(hit)
+    if not ranks:
         return {}
-    keys = results[0].scores
-    out = {k: sum(r.scores[k] for r in results) / len(results) for k in keys}
-    out["n"] = len(results)
+    return {
+        f"recall@{k}": sum(1 for x in ranks if 0 < x <= k) / len(ranks),
+        "mrr": sum(1 / x for x in ranks if x) / len(ranks),
+    }
+
+
+def summarise(results: list[Result], seed: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"n": len(results), "intervals": {}}
+    if not results:
+        return out
+    for key in results[0].scores:
+        values = [r.scores[key] for r in results]
+        out[key] = float(np.mean(values))
+        if key in HEADLINE:
+            out["intervals"][key] = list(bootstrap(values, seed))
     return out
+
+
+def paired(by_mode: dict[str, list[Result]], key: str = "contains") -> list[dict[str, Any]]:
+    """For each pair of modes, the questions one gets right and the other wrong (right = `key` is 1)."""
+    modes = list(by_mode)
+    rows = []
+    for i, a in enumerate(modes):
+        for b in modes[i + 1 :]:
+            pairs = list(zip(by_mode[a], by_mode[b]))
+            rows.append({
+                "a": a, "b": b,
+                "a_only": sum(1 for x, y in pairs if x.scores[key] and not y.scores[key]),
+                "b_only": sum(1 for x, y in pairs if y.scores[key] and not x.scores[key]),
+                "both": sum(1 for x, y in pairs if x.scores[key] and y.scores[key]),
+                "neither": sum(1 for x, y in pairs if not x.scores[key] and not y.scores[key]),
+            })  # fmt: skip
+    return rows
+
+
+def settings_key(data: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def source_json(s: Source) -> dict[str, Any]:
+    return asdict(s)
+
+
+# The whole evaluation -----------------------------------------------------------------------------------
+
+
+def run(
+    questions: list[Question],
+    modes: list[str],
+    llm: LLM,
+    retriever: Retriever | None,
+    cfg: AnswerConfig,
+    folder: Path,
+    meta: dict[str, Any],
+    batch_size: int = 16,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Answer, score and report; answers already in folder/answers.jsonl for the same settings are reused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = settings_key({"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg)})
+    log = folder / "answers.jsonl"
+    saved: dict[str, dict[str, dict[str, Any]]] = {}
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["key"] == key:
+                saved.setdefault(item["mode"], {})[item["question"]] = item
+    by_mode: dict[str, list[Result]] = {}
+    with open(log, "a", encoding="utf-8") as out:
+
+        def keep(result: Result) -> None:
+            record = {"key": key, "mode": result.mode, "question": result.question, "answer": result.answer,
+                      "sources": [source_json(s) for s in result.sources]}  # fmt: skip
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+
+        for mode in modes:
+            by_mode[mode] = answer_all(questions, mode, llm, retriever, cfg, batch_size, progress,
+                                       saved.get(mode), keep)  # fmt: skip
+    summaries: dict[str, Any] = {}
+    timed = questions[:LATENCY_SAMPLE]
+    for mode, results in by_mode.items():
+        semantic(results, retriever)
+        summaries[mode] = summarise(results, seed)
+        if mode in (*READS_SOURCES, "oracle"):
+            summaries[mode].update(retrieval_recall(results, cfg.top_k))
+        slices = sorted({q.slice for q in questions})
+        if len(slices) > 1:
+            summaries[mode]["slices"] = {
+                name: summarise([r for r, q in zip(results, questions) if q.slice == name], seed) for name in slices
+            }
+        if progress:
+            print(f"Timing {len(timed)} single answers ({mode})…", flush=True)
+        summaries[mode]["latency"] = time_answers(timed, mode, llm, retriever, cfg)
+    built = report.build(by_mode, summaries, {**meta, "settings": asdict(cfg), "slices": [q.slice for q in questions]},
+                         paired(by_mode))  # fmt: skip
+    report.write(built, folder)
+    return built

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -58,25 +59,26 @@ class Retriever:
     def search(self, queries: list[str], k: int = 5, fusion: str = "rrf") -> list[list[Source]]:
         vectors = self.embedder.encode(queries)
         hits = self.index.search(vectors, queries, k=k, fusion=fusion)
-        wanted = sorted({h.chunk_id for top in hits for h in top})
+        found = {s.chunk_id: s for s in self.chunks(sorted({h.chunk_id for top in hits for h in top}))}
+        return [
+            [dataclasses.replace(found[h.chunk_id], rank=rank, score=h.score, dense=h.dense)
+             for rank, h in enumerate(top, 1)]
+            for top in hits
+        ]  # fmt: skip
+
+    def chunks(self, ids: list[int]) -> list[Source]:
+        """Chunks by id, as sources (rank and score 0), in the order given."""
         rows = {}
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             for r in self.db.execute(
                 f"""SELECT c.id, d.name, d.path, d.title, c.heading, c.text FROM chunks c
                     JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})""",
                 part,
             ):
-                rows[r[0]] = r
-        out = []
-        for top in hits:
-            sources = []
-            for rank, h in enumerate(top, 1):
-                _, doc, path, title, heading, text = rows[h.chunk_id]
-                sources.append(Source(rank, h.chunk_id, doc, path, title, heading, text, h.score, h.dense))
-            out.append(sources)
-        return out
+                rows[r[0]] = Source(0, r[0], r[1], r[2], r[3], r[4], r[5], 0.0, None)
+        return [rows[i] for i in ids if i in rows]
 
     def timed_search(self, query: str, k: int, fusion: str = "rrf") -> tuple[list[Source], float]:
         start = time.perf_counter()

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from assistant.config import AnswerConfig, TuneConfig
-from assistant.evaluate import answer_all, summary
+from assistant.evaluate import Question, answer_all, summarise
 from assistant.generate import LLM
 from assistant.retrieve import Retriever
 from assistant.tune import tune
@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, help="reuse this workspace (ingested if empty)")
     args = parser.parse_args()
     every = [json.loads(line) for line in (FILM / "questions.jsonl").read_text().splitlines()]
-    questions = random.Random(args.seed).sample(every, args.questions)
+    chosen = random.Random(args.seed).sample(every, args.questions)
+    questions = [Question(q["question"], q["answer"], q["doc"]) for q in chosen]
     answer_cfg = AnswerConfig(max_new_tokens=48)
     table: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +56,7 @@ def main() -> None:
         retriever = Retriever(ws)
         llm = LLM("embedded")
         for mode in ("base", "retrieval"):
-            table[mode] = summary(answer_all(questions, mode, llm, retriever, answer_cfg))
+            table[mode] = summarise(answer_all(questions, mode, llm, retriever, answer_cfg), args.seed)
             print(row(mode, table[mode]), flush=True)
         for recipe in args.recipes.split(","):
             start = time.perf_counter()
@@ -63,7 +64,9 @@ def main() -> None:
             seconds = time.perf_counter() - start
             llm.attach(run.adapter, name=recipe)
             for mode in ("tuned", "both"):
-                table[f"{mode} ({recipe})"] = summary(answer_all(questions, mode, llm, retriever, answer_cfg))
+                table[f"{mode} ({recipe})"] = summarise(
+                    answer_all(questions, mode, llm, retriever, answer_cfg), args.seed
+                )
                 table[f"{mode} ({recipe})"]["train_seconds"] = seconds
                 print(row(f"{mode} ({recipe})", table[f"{mode} ({recipe})"], seconds), flush=True)
     print(f"\n{args.questions} film questions (seed {args.seed}), {args.epochs:g} epochs\n")

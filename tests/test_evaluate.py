@@ -1,11 +1,15 @@
-"""Batched answering and scoring of many questions in each mode."""
+"""`docent eval`: batched answers equal single ones, intervals cover the truth, reports hold every mode."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from assistant.config import AnswerConfig
-from assistant.evaluate import answer_all, summary
+from assistant.evaluate import Question, answer_all, bootstrap, file_questions, paired, summarise
 from assistant.generate import LLM
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever
@@ -15,20 +19,88 @@ def test_batched_answers_match_one_by_one_and_are_scored(tiny_llm: Path, sample_
     llm = LLM(str(tiny_llm))
     retriever = Retriever(sample_ws, embedder)
     questions = [
-        {"question": "How many days of annual leave are earned per month?", "answer": "2.5 days"},
-        {"question": "Who is the HR Director?", "answer": "Helena Saarikivi"},
-        {"question": "What is the VPN client called?", "answer": "QM Tunnel"},
+        Question("How many days of annual leave are earned per month?", "2.5 days"),
+        Question("Who is the HR Director?", "Helena Saarikivi"),
+        Question("What is the VPN client called?", "QM Tunnel"),
     ]
     cfg = AnswerConfig(max_new_tokens=6)
     for mode in ("base", "retrieval"):
         results = answer_all(questions, mode, llm, retriever, cfg, batch_size=2, progress=False)
-        assert [r.question for r in results] == [q["question"] for q in questions]
+        assert [r.question for r in results] == [q.question for q in questions]
         for r, q in zip(results, questions):
-            messages = (
-                retrieval_messages(q["question"], r.sources) if mode == "retrieval" else base_messages(q["question"])
-            )
+            messages = retrieval_messages(q.question, r.sources) if mode == "retrieval" else base_messages(q.question)
             alone, _ = llm.generate(messages, max_new_tokens=6)
             assert r.answer == alone  # left padding in a batch changes nothing
             assert (len(r.sources) == 3) == (mode == "retrieval")
-        stats = summary(results)
-        assert stats["n"] == 3 and set(stats) >= {"exact", "f1", "contains", "abstain", "length"}
+        stats = summarise(results, seed=0)
+        assert stats["n"] == 3 and set(stats) >= {"exact", "f1", "contains", "abstain", "length", "intervals"}
+
+
+def test_bootstrap_interval_covers_the_true_mean() -> None:
+    rng = np.random.default_rng(1)
+    covered = 0
+    for trial in range(200):
+        values = (rng.random(150) < 0.3).astype(float).tolist()  # true mean 0.3
+        low, high = bootstrap(values, seed=trial, rounds=500)
+        covered += low <= 0.3 <= high
+    assert 0.90 <= covered / 200 <= 0.99  # a 95% interval, give or take the simulation's own noise
+
+
+def test_paired_table_counts_disagreements() -> None:
+    from assistant.evaluate import Result
+
+    def results(flags: list[int], mode: str) -> list[Result]:
+        return [Result("q", "r", mode, "a", {"contains": float(f)}) for f in flags]
+
+    rows = paired({"base": results([1, 0, 0, 1], "base"), "both": results([1, 1, 1, 0], "both")})
+    assert rows == [{"a": "base", "b": "both", "a_only": 1, "b_only": 2, "both": 1, "neither": 0}]
+
+
+def test_question_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Who?", "answer": "Me"}\n{"question": "Where?"}\n')
+    with pytest.raises(ValueError, match=r'q\.jsonl:2: no "answer" field'):
+        file_questions(path)
+    path.write_text("{oops\n")
+    with pytest.raises(ValueError, match=r"q\.jsonl:1: not JSON"):
+        file_questions(path)
+
+
+def test_eval_writes_a_report_for_every_mode_and_resumes(
+    tiny_llm: Path, sample_ws: Path, tmp_path, monkeypatch, capsys
+):
+    from assistant import runs
+    from assistant.cli import main
+    from assistant.config import TuneConfig
+    from assistant.tune import tune
+
+    tune(TuneConfig(llm=str(tiny_llm), recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), sample_ws,
+         progress=False)  # fmt: skip
+    args = ["eval", "--workspace", str(sample_ws), "--limit", "6", "--max-new-tokens", "4", "--quiet",
+            "--out", str(tmp_path / "r1")]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads((tmp_path / "r1" / "report.json").read_text())
+    assert report["run"] == runs.latest_finished(sample_ws).id
+    for mode in ("base", "tuned", "retrieval", "both", "oracle"):
+        stats = report["modes"][mode]
+        assert stats["n"] == 6 and 0 <= stats["contains"] <= 1 and len(stats["intervals"]["contains"]) == 2
+        assert stats["latency"]["first_token_p50"] > 0
+    assert report["modes"]["oracle"]["recall@3"] == 1.0  # the oracle reads the true source
+    assert len(report["questions"]) == 6 and len(report["paired"]) == 10
+    page = (tmp_path / "r1" / "report.html").read_text()
+    for mode in ("base", "tuned", "retrieval", "both", "oracle"):
+        assert f"<th>{mode}</th>" in page
+
+    calls = []
+    original = LLM.generate_batch
+    monkeypatch.setattr(LLM, "generate_batch", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    assert main([*args[:-1], str(tmp_path / "r2")]) == 0
+    assert calls == []  # every answer came from the kept answers: nothing asked twice
+    again = json.loads((tmp_path / "r2" / "report.json").read_text())["modes"]
+    for mode, stats in report["modes"].items():  # the same scores; only the timings are measured afresh
+        assert {k: v for k, v in again[mode].items() if k != "latency"} == {
+            k: v for k, v in stats.items() if k != "latency"
+        }
+    capsys.readouterr()
+    assert main(["eval", "--workspace", str(sample_ws), "--compare", str(tmp_path / "r1"), str(tmp_path / "r2")]) == 0
+    assert "retrieval  contains" in capsys.readouterr().out

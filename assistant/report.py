@@ -1,0 +1,153 @@
+"""Evaluation reports: report.json for scripts, report.html for people, and two reports side by side.
+
+The HTML page is self-contained (inline SVG and a few lines of script, nothing fetched): one chart per headline
+metric with its 95% interval, latency, the paired table, and every question with each mode's answer and
+sources, filterable to the questions where the modes disagree.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.metrics import HEADLINE
+
+if TYPE_CHECKING:
+    from assistant.evaluate import Result
+
+COLOURS = {"base": "#8a8f98", "tuned": "#d9822b", "retrieval": "#2b7bd9", "both": "#1f9e6e", "oracle": "#7a4fd1"}
+LABELS = {
+    "contains": "Contains the reference",
+    "f1": "Token F1",
+    "exact": "Exact match",
+    "semantic": "Semantic similarity",
+}
+
+
+def build(
+    by_mode: dict[str, list[Result]], summaries: dict[str, Any], meta: dict[str, Any], paired: list[dict[str, Any]]
+) -> dict[str, Any]:
+    modes = list(by_mode)
+    first = by_mode[modes[0]] if modes else []
+    questions = []
+    for i, r in enumerate(first):
+        questions.append({
+            "question": r.question, "reference": r.reference, "doc": r.doc, "slice": meta["slices"][i],
+            "answers": {m: {"text": by_mode[m][i].answer, **by_mode[m][i].scores,
+                            "sources": [{"rank": s.rank, "doc": s.doc, "heading": s.heading, "text": s.text}
+                                        for s in by_mode[m][i].sources]} for m in modes},
+        })  # fmt: skip
+    return {**{k: v for k, v in meta.items() if k != "slices"}, "modes": summaries, "paired": paired,
+            "questions": questions}  # fmt: skip
+
+
+def write(report: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "report.html").write_text(render(report), encoding="utf-8")
+
+
+def load(path: Path) -> dict[str, Any]:
+    file = path / "report.json" if path.is_dir() else path
+    if not file.exists():
+        raise ValueError(f"no report at {path}: give an evaluation folder or its report.json")
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def compare(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str]) -> str:
+    lines = [f"{'mode':10s} {'metric':10s} {names[0][:18]:>18s} {names[1][:18]:>18s} {'change':>8s}"]
+    for mode in [m for m in a["modes"] if m in b["modes"]]:
+        for key in (*HEADLINE, "length", "abstain"):
+            if key in a["modes"][mode] and key in b["modes"][mode]:
+                x, y = a["modes"][mode][key], b["modes"][mode][key]
+                lines.append(f"{mode:10s} {key:10s} {x:18.3f} {y:18.3f} {y - x:+8.3f}")
+    return "\n".join(lines)
+
+
+def _bar_chart(report: dict[str, Any], key: str) -> str:
+    modes = [m for m in report["modes"] if key in report["modes"][m]]
+    if not modes:
+        return ""
+    top = max(1.0, max(report["modes"][m]["intervals"].get(key, [0, 0])[1] for m in modes))
+    width, row = 420, 26
+    parts = [f'<svg width="{width + 170}" height="{row * len(modes) + 10}" role="img" aria-label="{LABELS[key]}">']
+    for i, mode in enumerate(modes):
+        stats = report["modes"][mode]
+        value = stats[key]
+        low, high = stats["intervals"].get(key, [value, value])
+        y = 5 + i * row
+        scale = width / top
+        parts.append(f'<text x="0" y="{y + 16}" font-size="13">{html.escape(mode)}</text>')
+        parts.append(f'<rect x="80" y="{y + 3}" width="{value * scale:.1f}" height="16" '
+                     f'fill="{COLOURS.get(mode, "#555")}"><title>{value:.3f}</title></rect>')  # fmt: skip
+        parts.append(f'<line x1="{80 + low * scale:.1f}" x2="{80 + high * scale:.1f}" y1="{y + 11}" y2="{y + 11}" '
+                     f'stroke="#222" stroke-width="1.5"/>')  # fmt: skip
+        parts.append(f'<text x="{90 + max(value, high) * scale:.1f}" y="{y + 16}" font-size="12">'
+                     f"{value:.3f} [{low:.3f}, {high:.3f}]</text>")  # fmt: skip
+    parts.append("</svg>")
+    return f"<figure><figcaption>{LABELS[key]} (95% interval)</figcaption>{''.join(parts)}</figure>"
+
+
+def _latency_table(report: dict[str, Any]) -> str:
+    rows = []
+    for mode, stats in report["modes"].items():
+        lat = stats.get("latency")
+        if lat:
+            rows.append(f"<tr><td>{mode}</td><td>{lat['first_token_p50']:.2f} s</td><td>{lat['first_token_p95']:.2f} s"
+                        f"</td><td>{lat['total_p50']:.2f} s</td><td>{lat['total_p95']:.2f} s</td></tr>")  # fmt: skip
+    if not rows:
+        return ""
+    return ("<h2>Latency</h2><table><tr><th>mode</th><th>first token p50</th><th>p95</th><th>whole answer p50</th>"
+            f"<th>p95</th></tr>{''.join(rows)}</table>")  # fmt: skip
+
+
+def render(report: dict[str, Any]) -> str:
+    modes = list(report["modes"])
+    summary_rows = []
+    for mode in modes:
+        s = report["modes"][mode]
+        cells = "".join(f"<td>{s[k]:.3f}</td>" if k in s else "<td>-</td>" for k in (*HEADLINE, "abstain"))
+        recall = next((f"{v:.3f}" for k, v in s.items() if k.startswith("recall@")), "-")
+        summary_rows.append(f"<tr><td>{mode}</td><td>{s['n']}</td>{cells}<td>{s.get('length', 0):.1f}</td>"
+                            f"<td>{recall}</td></tr>")  # fmt: skip
+    paired_rows = "".join(
+        f"<tr><td>{p['a']} vs {p['b']}</td><td>{p['a_only']}</td><td>{p['b_only']}</td><td>{p['both']}</td>"
+        f"<td>{p['neither']}</td></tr>"
+        for p in report["paired"]
+    )
+    question_rows = []
+    for q in report["questions"]:
+        verdicts = {m: q["answers"][m]["contains"] for m in modes}
+        agree = int(len(set(verdicts.values())) <= 1)
+        answer_cells = []
+        for m in modes:
+            a = q["answers"][m]
+            sources = "".join(f"<li><b>[{s['rank']}] {html.escape(s['doc'])}</b> › {html.escape(s['heading'])}<br>"
+                              f"{html.escape(s['text'][:600])}</li>" for s in a["sources"])  # fmt: skip
+            more = f"<details><summary>sources</summary><ol>{sources}</ol></details>" if sources else ""
+            cls = "right" if a["contains"] else "wrong"
+            answer_cells.append(f'<td class="{cls}">{html.escape(a["text"])}{more}</td>')
+        question_rows.append(
+            f'<tr data-agree="{agree}"><td>{html.escape(q["question"])}<div class="meta">{html.escape(q["doc"])} · '
+            f"{html.escape(q['slice'])}</div></td><td>{html.escape(q['reference'])}</td>{''.join(answer_cells)}</tr>"
+        )
+    charts = "".join(_bar_chart(report, key) for key in HEADLINE)
+    setup = html.escape(json.dumps({k: v for k, v in report.items() if k not in ("modes", "paired", "questions")}))
+    head = "".join(f"<th>{m}</th>" for m in modes)
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Docent evaluation</title><style>
+body{{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ddd;padding:4px 8px;vertical-align:top;font-size:13px}} th{{background:#f4f4f4}}
+.right{{background:#e9f7ef}} .wrong{{background:#fdecea}} .meta{{color:#777;font-size:11px}}
+figure{{margin:8px 0 16px}} figcaption{{font-weight:600;margin-bottom:4px}} pre{{white-space:pre-wrap}}
+</style></head><body><h1>Docent evaluation</h1><pre class="meta">{setup}</pre>
+<h2>Summary</h2><table><tr><th>mode</th><th>n</th>{"".join(f"<th>{k}</th>" for k in (*HEADLINE, "abstain"))}
+<th>length</th><th>recall</th></tr>{"".join(summary_rows)}</table>{charts}{_latency_table(report)}
+<h2>Right in one mode, wrong in the other (contains)</h2><table><tr><th>pair</th><th>first only</th>
+<th>second only</th><th>both</th><th>neither</th></tr>{paired_rows}</table>
+<h2>Questions</h2><label><input type="checkbox" id="disagree"> only questions where the modes disagree</label>
+<table id="questions"><tr><th>question</th><th>reference</th>{head}</tr>{"".join(question_rows)}</table>
+<script>document.getElementById('disagree').addEventListener('change',function(e){{
+document.querySelectorAll('#questions tr[data-agree]').forEach(function(r){{
+r.style.display=(e.target.checked&&r.dataset.agree==='1')?'none':'';}});}});</script></body></html>"""
