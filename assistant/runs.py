@@ -30,6 +30,7 @@ class Run:
     config: dict[str, Any] = field(default_factory=dict)
     snapshot: dict[str, Any] = field(default_factory=dict)  # {"documents": {path: sha256}, "holdout": [paths]}
     metrics: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)  # while running: step, losses, time left
 
     @property
     def adapter(self) -> Path:

@@ -73,28 +73,55 @@ class PadCollator:
 
 
 class Progress(TrainerCallback):
-    """One progress bar with the loss, the held-out loss and the time left."""
+    """One progress bar with the loss, the held-out loss and the time left; the same figures go into the run's
+    run.json every few seconds, for the web app to show while the run goes on in the background."""
 
-    def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
+    def __init__(self, enabled: bool, run: runs.Run | None = None):
+        self.enabled, self.run, self.bar = enabled, run, None
         self.postfix: dict[str, str] = {}
+        self.started, self.written = time.perf_counter(), 0.0
+        self.losses: list[tuple[int, float]] = []
+        self.first_step = 0
 
     def on_train_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         from tqdm import tqdm
 
+        self.first_step, self.started = state.global_step, time.perf_counter()
         if self.enabled and state.is_world_process_zero:
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="Tuning", unit="step")
 
     def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         if self.bar is not None:
             self.bar.update(state.global_step - self.bar.n)
+        self._record(state, force=False)
 
     def on_log(self, args, state, control, logs=None, **kwargs):  # type: ignore[no-untyped-def]
+        if logs and "loss" in logs:
+            self.losses.append((state.global_step, float(logs["loss"])))
         if self.bar is not None and logs:
             for key, label in (("loss", "loss"), ("eval_loss", "held-out loss")):
                 if key in logs:
                     self.postfix[label] = f"{logs[key]:.3f}"
             self.bar.set_postfix(self.postfix)
+        self._record(state, force=bool(logs and "eval_loss" in logs))
+
+    def _record(self, state, force: bool) -> None:  # type: ignore[no-untyped-def]
+        if (
+            self.run is None
+            or not state.is_world_process_zero
+            or (time.perf_counter() - self.written < 3 and not force)
+        ):
+            return
+        elapsed = time.perf_counter() - self.started
+        done = max(state.global_step - self.first_step, 1)
+        self.run.progress = {
+            "step": state.global_step, "max_steps": state.max_steps, "elapsed_s": round(elapsed, 1),
+            "remaining_s": round(elapsed / done * (state.max_steps - state.global_step), 1),
+            "losses": self.losses[-500:],
+            "heldout": [(h["epoch"], h["eval_loss"]) for h in state.log_history if "eval_loss" in h],
+        }  # fmt: skip
+        self.run.save()
+        self.written = time.perf_counter()
 
     def on_train_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         if self.bar is not None:
@@ -217,7 +244,7 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         train_dataset=train_set,
         eval_dataset=eval_set or None,
         data_collator=PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1),
-        callbacks=[Progress(progress), stopper],
+        callbacks=[Progress(progress, run), stopper],
     )
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)

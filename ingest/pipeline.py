@@ -11,6 +11,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,10 +84,20 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+Step = Callable[[str, int, int], None]  # (stage, done, total): progress for callers other than the terminal
+
+
 def ingest(
-    paths: list[Path], cfg: IngestConfig, workspace: Path, progress: bool = True, embedder: Embedder | None = None
+    paths: list[Path],
+    cfg: IngestConfig,
+    workspace: Path,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+    on_step: Step | None = None,
 ) -> Report:
-    """Ingest `paths` into `workspace`; a loaded `embedder` of the configured model can be passed in to reuse it."""
+    """Ingest `paths` into `workspace`; a loaded `embedder` of the configured model can be passed in to reuse it,
+    and `on_step` hears of each file parsed and each batch embedded (the web app's progress bar)."""
+    step: Step = on_step or (lambda stage, done, total: None)
     started, t0 = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
     report = Report()
     ws = Workspace(workspace)
@@ -96,19 +107,19 @@ def ingest(
     with ws.writer() as db:
         _check_embedder(db, cfg, embedder)
         seen: set[str] = set()
-        for root, file in tqdm(files, desc="Parsing", unit="file", disable=not progress):
+        for done, (root, file) in enumerate(tqdm(files, desc="Parsing", unit="file", disable=not progress), 1):
             _ingest_file(db, root, file, cfg, embedder, report, seen)
+            step("Reading documents", done, len(files))
         if cfg.prune:
             report.removed = _prune(db, paths, seen)
-        _embed_missing(db, embedder, progress)
+        _embed_missing(db, embedder, progress, step)
         holdout_changed = _assign_holdout_docs(db, cfg)
         index, texts = _build_index(db, cfg)
         if cfg.pairs:
+            step("Writing Q&A pairs", 0, 1)
             _update_pairs(db, cfg, embedder, index, texts, holdout_changed, progress)
-        previous = get_meta(db, "index_generation")
-        generation = index.save(ws.index_root)
-        set_meta(db, "index_generation", generation)
-        set_meta(db, "previous_generation", previous or "")
+            step("Writing Q&A pairs", 1, 1)
+        generation, previous = _switch_index(db, ws, index)
         report.chunks = len(index)
         report.pairs = dict(db.execute("SELECT split, COUNT(*) FROM pairs GROUP BY split").fetchall())
         report.seconds = time.perf_counter() - t0
@@ -118,8 +129,29 @@ def ingest(
             (started, datetime.now(timezone.utc).isoformat(timespec="seconds"), json.dumps([str(p) for p in paths]),
              json.dumps(summary)),
         )  # fmt: skip
-    remove_stale_generations(ws, keep={generation, previous or ""})
+    remove_stale_generations(ws, keep={generation, previous})
     return report
+
+
+def remove(workspace: Path, doc_ids: list[int], cfg: IngestConfig | None = None) -> int:
+    """Remove documents (their chunks and pairs go with them) and switch to an index without them."""
+    cfg = cfg or IngestConfig()
+    ws = Workspace(workspace)
+    with ws.writer() as db:
+        removed = sum(db.execute("DELETE FROM documents WHERE id = ?", (i,)).rowcount for i in doc_ids)
+        index, _ = _build_index(db, cfg)
+        generation, previous = _switch_index(db, ws, index)
+    remove_stale_generations(ws, keep={generation, previous})
+    return removed
+
+
+def _switch_index(db: sqlite3.Connection, ws: Workspace, index: Index) -> tuple[str, str]:
+    """Write the index as a new generation and point the (uncommitted) transaction at it."""
+    previous = get_meta(db, "index_generation") or ""
+    generation = index.save(ws.index_root)
+    set_meta(db, "index_generation", generation)
+    set_meta(db, "previous_generation", previous)
+    return generation, previous
 
 
 def _check_embedder(db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedder) -> None:
@@ -206,7 +238,7 @@ def _prune(db: sqlite3.Connection, paths: list[Path], seen: set[str]) -> int:
     return removed
 
 
-def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool) -> None:
+def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool, step: Step) -> None:
     query = """SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id
                WHERE c.embedding IS NULL ORDER BY c.id"""
     total = db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
@@ -217,6 +249,7 @@ def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool) -
                 "UPDATE chunks SET embedding = ? WHERE id = ?", [(v.tobytes(), r[0]) for v, r in zip(vectors, rows)]
             )
             bar.update(len(rows))
+            step("Embedding chunks", bar.n, total)
 
 
 def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,9 +55,20 @@ CREATE TABLE IF NOT EXISTS pairs (
     answer TEXT NOT NULL,             -- short answer, verbatim from the chunk
     evidence TEXT NOT NULL,           -- the sentence (or passage) of the chunk that states the answer
     kind TEXT NOT NULL,               -- how the question was made: template name or 'model'
-    split TEXT NOT NULL CHECK (split IN ('train', 'heldout', 'unseen'))
+    split TEXT NOT NULL CHECK (split IN ('train', 'heldout', 'unseen')),
+    status TEXT NOT NULL DEFAULT 'generated'  -- generated, approved or edited (in the web app)
 );
 CREATE INDEX IF NOT EXISTS pairs_chunk ON pairs(chunk_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    run TEXT,                         -- the adapter's run, for tuned and both
+    rating INTEGER NOT NULL,          -- 1 = thumbs up, 0 = thumbs down
+    comment TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS ingests (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -101,6 +112,8 @@ class Workspace:
             raise WorkspaceError(f"{self.db_path} was written by a newer Docent; upgrade Docent to use it")
         if version < SCHEMA_VERSION:
             db.executescript(SCHEMA)
+            if version == 1:  # workspaces from before the web app: pairs gain a review status
+                db.execute("ALTER TABLE pairs ADD COLUMN status TEXT NOT NULL DEFAULT 'generated'")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return db
 

@@ -1,0 +1,282 @@
+"""What the web app asks of Docent, in one object per server process, shared by every browser session.
+
+The models and the index load once, lazily, and are reloaded only when the workspace moves on (a new index
+generation after an ingest, a newer finished run). Answers stream from one loaded model; a lock inside `LLM`
+lets one answer generate at a time while every page stays responsive. Long jobs (tuning, evaluation) run as
+separate `docent` processes that outlive the page, and report through the workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant import runs
+from assistant.answer import Answer, answer
+from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig
+from ingest.config import IngestConfig
+from ingest.parse import FORMATS
+from ingest.store import Workspace, get_meta
+
+FOLLOW_UP = re.compile(
+    r"^(?:and|what about|how about|also|but)\b|\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her)\b",
+    re.I,
+)
+MAX_UPLOAD_MB = 50.0
+
+
+def condense(question: str, history: list[tuple[str, str]]) -> str:
+    """A follow-up ("And how long does it last?") asked together with the question before it, so that retrieval
+    and the model see what "it" is. The small default model cannot rewrite questions reliably; this can't fail."""
+    if not history or not FOLLOW_UP.search(question) or len(question.split()) > 14:
+        return question
+    previous = history[-1][0]
+    return f"{previous} {question}"
+
+
+def safe_upload_name(name: str) -> str:
+    """A bare file name of a supported type: uploads can never write outside the workspace's upload folder."""
+    base = Path(name.replace("\\", "/")).name.strip()
+    base = re.sub(r"[^\w.\- ]+", "_", base).strip(". ")
+    if not base or Path(base).suffix.lower() not in FORMATS:
+        raise ValueError(f"{name!r}: Docent reads {' '.join(sorted(FORMATS))} files only")
+    return base
+
+
+class Docent:
+    def __init__(self, workspace: Path, llm: str = "embedded"):
+        self.workspace = workspace
+        self.ws = Workspace(workspace)
+        self.llm_name = llm
+        self._lock = threading.RLock()
+        self._llm: Any = None
+        self._retriever: Any = None
+        self._run: runs.Run | None = None
+
+    # State ---------------------------------------------------------------------------------------------
+
+    def db(self) -> sqlite3.Connection:
+        return self.ws.connect(create=True)
+
+    def status(self) -> dict[str, Any]:
+        db = self.db()
+        count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+        run = runs.latest_finished(self.workspace)
+        return {
+            "documents": count("SELECT COUNT(*) FROM documents"),
+            "chunks": count("SELECT COUNT(*) FROM chunks"),
+            "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'"),
+            "indexed": bool(get_meta(db, "index_generation")),
+            "run": run,
+            "unseen": runs.unseen_documents(run, db) if run else [],
+            "running": [r for r in runs.all_runs(self.workspace) if r.status == "running"],
+        }
+
+    def retriever(self) -> Any:
+        """The retriever of the committed index, reloaded when an ingest committed a new one."""
+        from assistant.retrieve import Retriever
+
+        with self._lock:
+            generation = get_meta(self.db(), "index_generation")
+            if generation and (self._retriever is None or self._retriever.generation != generation):
+                embedder = self._retriever.embedder if self._retriever is not None else None
+                self._retriever = Retriever(self.workspace, embedder)
+            return self._retriever if generation else None
+
+    def llm(self) -> Any:
+        """The LLM, with the newest finished run's adapter attached once there is one."""
+        from assistant.generate import LLM
+
+        with self._lock:
+            run = runs.latest_finished(self.workspace)
+            if self._llm is None:
+                base = run.config["tune"]["llm"] if run else self.llm_name
+                self._llm = LLM(base, adapter=run.adapter if run else None)
+            elif run is not None and (self._run is None or run.id != self._run.id):
+                self._llm.attach(run.adapter, name=run.id.replace(".", "_"))
+            self._run = run
+            return self._llm
+
+    def modes(self) -> list[str]:
+        """The modes that can answer now: tuned ones need a finished run, the others an index."""
+        status = self.status()
+        found = ["base"]
+        if status["run"] is not None:
+            found.append("tuned")
+        if status["indexed"]:
+            found.append("retrieval")
+            if status["run"] is not None:
+                found.append("both")
+        return found
+
+    # Answers ---------------------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, mode: str, history: list[tuple[str, str]] | None = None, cfg: AnswerConfig | None = None
+    ) -> tuple[Iterator[str], Callable[[], Answer]]:
+        """A stream of the answer's text, and a function that returns the whole Answer once the stream ended."""
+        cfg = cfg or AnswerConfig()
+        asked = condense(question, history or [])
+        llm = self.llm()
+        retriever = self.retriever() if mode in READS_SOURCES else None
+        if mode in READS_SOURCES and retriever is None:
+            raise ValueError("there are no documents to search yet: add some on the Documents page")
+        if mode in USES_ADAPTER and llm.adapter is None:
+            raise ValueError("there is no tuned model yet: start a run on the Tune page")
+        done: dict[str, Answer] = {}
+        return self._stream(asked, mode, llm, retriever, cfg, done), lambda: done["answer"]
+
+    def _stream(
+        self, question: str, mode: str, llm: Any, retriever: Any, cfg: AnswerConfig, done: dict[str, Answer]
+    ) -> Iterator[str]:
+        """Runs `answer` in a thread and yields its text as the model produces it."""
+        import queue
+
+        channel: queue.Queue[str | None] = queue.Queue()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                done["answer"] = answer(question, mode, llm, retriever, cfg, on_text=channel.put)
+            except BaseException as err:  # handed to the page, which shows it as a sentence
+                failure.append(err)
+            finally:
+                channel.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        while (piece := channel.get()) is not None:
+            yield piece
+        if failure:
+            raise failure[0]
+
+    def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
+        run = self._run.id if self._run is not None and mode in USES_ADAPTER else None
+        db = self.db()
+        with db:
+            db.execute(
+                "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)",
+                (runs.now(), question, answer_text, mode, run, int(rating), comment),
+            )
+
+    def reference_answer(self, question: str) -> str | None:
+        """The reference answer when the question is one of the workspace's Q&A pairs (held out or not)."""
+        row = self.db().execute("SELECT answer FROM pairs WHERE question = ? LIMIT 1", (question.strip(),)).fetchone()
+        return row[0] if row else None
+
+    # Documents and pairs ---------------------------------------------------------------------------------
+
+    def documents(self) -> list[dict[str, Any]]:
+        rows = (
+            self.db()
+            .execute(
+                """SELECT d.id, d.name, d.title, d.format, d.size, d.ingested_at, d.holdout,
+                      (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks,
+                      (SELECT COUNT(*) FROM pairs p JOIN chunks c ON c.id = p.chunk_id WHERE c.doc_id = d.id) AS pairs
+               FROM documents d ORDER BY d.name"""
+            )
+            .fetchall()
+        )
+        return [dict(r) for r in rows]
+
+    def upload(self, files: list[tuple[str, bytes]], on_step: Any = None) -> Any:
+        """Save uploaded files under WORKSPACE/uploads and ingest them; bad names and sizes are refused first."""
+        from ingest.pipeline import Report, ingest
+
+        folder = self.workspace / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        report, saved = Report(), []
+        for name, data in files:
+            try:
+                safe = safe_upload_name(name)
+                if len(data) > MAX_UPLOAD_MB * 1_000_000:
+                    raise ValueError(
+                        f"{name!r} is {len(data) / 1e6:.1f} MB, over the {MAX_UPLOAD_MB:g} MB upload limit"
+                    )
+            except ValueError as err:
+                report.failed.append((name, str(err)))
+                continue
+            target = folder / safe
+            target.write_bytes(data)
+            saved.append(target)
+        if saved:
+            embedder = self._retriever.embedder if self._retriever is not None else None
+            done = ingest(saved, IngestConfig(), self.workspace, progress=False, embedder=embedder, on_step=on_step)
+            done.failed = report.failed + done.failed
+            return done
+        return report
+
+    def remove_document(self, doc_id: int) -> None:
+        from ingest.pipeline import remove
+
+        row = self.db().execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        remove(self.workspace, [doc_id])
+        uploads = (self.workspace / "uploads").resolve()
+        if row and Path(row[0]).resolve().parent == uploads:
+            Path(row[0]).unlink(missing_ok=True)  # an uploaded copy goes too; the user's own files never
+
+    def pairs(self, doc_id: int | None = None, split: str | None = None) -> list[dict[str, Any]]:
+        sql = """SELECT p.id, d.name AS document, p.question, p.answer, p.kind, p.split, p.status FROM pairs p
+                 JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id WHERE 1 = 1"""
+        args: list[Any] = []
+        if doc_id is not None:
+            sql += " AND d.id = ?"
+            args.append(doc_id)
+        if split is not None:
+            sql += " AND p.split = ?"
+            args.append(split)
+        return [dict(r) for r in self.db().execute(sql + " ORDER BY p.id", args)]
+
+    def review_pair(self, pair_id: int, question: str | None = None, answer_text: str | None = None,
+                    approve: bool = False, delete: bool = False) -> None:  # fmt: skip
+        db = self.db()
+        with db:
+            if delete:
+                db.execute("DELETE FROM pairs WHERE id = ?", (pair_id,))
+            elif question is not None or answer_text is not None:
+                db.execute("UPDATE pairs SET question = COALESCE(?, question), answer = COALESCE(?, answer), "
+                           "status = 'edited' WHERE id = ?", (question, answer_text, pair_id))  # fmt: skip
+            elif approve:
+                db.execute("UPDATE pairs SET status = 'approved' WHERE id = ?", (pair_id,))
+
+    # Long jobs ---------------------------------------------------------------------------------------------
+
+    def start(self, command: list[str], log_name: str) -> subprocess.Popen[bytes]:
+        """A `docent` command in its own process session: it goes on when the page or the server closes."""
+        logs = self.workspace / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / log_name, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "assistant.cli", *command, "--workspace", str(self.workspace), "--quiet"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def start_tune(self, settings: dict[str, Any]) -> subprocess.Popen[bytes]:
+        flags = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
+        return self.start(["tune", *flags], "tune.log")
+
+    def start_eval(self, modes: list[str], limit: int, questions: Path | None = None) -> subprocess.Popen[bytes]:
+        command = ["eval", "--modes", ",".join(modes), "--limit", str(limit)]
+        if questions is not None:
+            command += ["--questions", str(questions)]
+        return self.start(command, "eval.log")
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        path = self.workspace / "logs" / name
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def reports(self) -> list[dict[str, Any]]:
+        root = self.workspace / "evals"
+        found = []
+        for file in sorted(root.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+            data = json.loads(file.read_text(encoding="utf-8"))
+            found.append({"id": file.parent.name, "path": file.parent, **data})
+        return found

@@ -1,0 +1,105 @@
+"""The web app in a real browser: started as the README starts it (`docent ui`), driven by Playwright in Debian's
+headless Chromium, asking about the sample corpus in every mode with the embedded models. Screenshots of each page
+land in tests/artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make test installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(sample_ws: Path):
+    """`docent ui` on the sample workspace, with a quickly tuned adapter so that every mode can answer."""
+    from assistant.config import TuneConfig
+    from assistant.tune import tune
+
+    tune(TuneConfig(recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), sample_ws, progress=False)
+    port = free_port()
+    env = {**os.environ, "DOCENT_LLM": "embedded"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(sample_ws), "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            assert process.poll() is None and time.time() < deadline, "the app did not start"
+            time.sleep(1)
+    yield url
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1366, "height": 900})
+        tab.goto(server)
+        tab.get_by_text("Chat with your documents").wait_for(timeout=120_000)
+        yield tab
+        browser.close()
+
+
+@pytest.mark.parametrize("mode", ["base", "tuned", "retrieval", "both"])
+def test_every_mode_answers_in_the_browser(page, mode: str) -> None:
+    page.get_by_role("radio", name=mode, exact=True).click()
+    page.get_by_text(f"Answering in {mode} mode").wait_for(timeout=60_000)
+    box = page.get_by_placeholder("Ask a question about your documents")
+    box.fill("How many days of annual leave do employees earn per month?")
+    box.press("Enter")
+    latency = page.get_by_text("first token").last
+    latency.wait_for(timeout=180_000)
+    answer = page.locator('[data-testid="stChatMessage"]').last
+    assert answer.inner_text().strip()
+    if mode in ("retrieval", "both"):
+        assert answer.get_by_text("Sources (3)").is_visible()
+        answer.get_by_text("Sources (3)").click()
+        assert "employee-handbook.pdf" in answer.inner_text()
+    page.screenshot(path=str(SHOTS / f"chat-{mode}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", ["Compare", "Documents", "Tune", "Evaluate"])
+def test_every_page_opens(page, name: str) -> None:
+    page.get_by_role("link", name=name).click()
+    heading, content = {
+        "Compare": ("Compare the modes", "Question"),
+        "Documents": ("Documents", "Review Q&A pairs"),
+        "Tune": ("Tune the model on your documents", "Runs"),
+        "Evaluate": ("Evaluate the modes", "Run evaluation"),
+    }[name]
+    page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+    page.get_by_text(content, exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
+    assert not page.get_by_text("Traceback").count()
+    page.screenshot(path=str(SHOTS / f"page-{name.lower()}.png"), full_page=True)

@@ -1,0 +1,183 @@
+"""The web app, driven through Streamlit's AppTest: every page, with a tiny random LLM so answers come fast."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant import runs
+from ingest.config import IngestConfig
+from ingest.pipeline import ingest
+from ingest.store import Workspace
+from tests.conftest import ROOT
+from tests.docs import write_all
+
+APP = str(ROOT / "ui" / "app.py")
+PAGES = ROOT / "ui" / "pages"
+
+
+@pytest.fixture(scope="module")
+def ui_ws(tmp_path_factory, embedder) -> Path:
+    root = tmp_path_factory.mktemp("ui")
+    write_all(root / "docs")
+    ingest([root / "docs"], IngestConfig(holdout_share=0.3), root / "ws", progress=False, embedder=embedder)
+    return root / "ws"
+
+
+@pytest.fixture
+def app(ui_ws: Path, tiny_llm: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("DOCENT_WORKSPACE", str(ui_ws))
+    monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
+    monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def ask(at: AppTest, mode: str, question: str) -> AppTest:
+    at.segmented_control[0].set_value(mode).run()
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wait_for(condition, seconds: float = 240) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(1)
+
+
+def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: AppTest) -> None:
+    assert app.title[0].value == "Chat with your documents"
+    assert app.segmented_control[0].options == ["base", "retrieval"]  # nothing tuned yet
+    ask(app, "retrieval", "Where is the assembly point?")
+    assistant = [m for m in app.chat_message if m.name == "assistant"]
+    assert len(assistant) == 1 and assistant[0].markdown  # the tiny random model may well say nothing
+    assert any(e.label.startswith("Sources (3)") for e in app.expander)
+    assert any("first token" in c.value for c in app.caption)
+    ask(app, "base", "Hello, who are you?")  # another mode: a new conversation
+    assert len([m for m in app.chat_message if m.name == "assistant"]) == 1
+    assert not any(e.label.startswith("Sources") for e in app.expander)
+
+
+def test_feedback_is_stored_with_mode_and_question(app: AppTest, ui_ws: Path) -> None:
+    ask(app, "retrieval", "When does the canteen serve lunch?")
+    app.feedback[0].set_value(1).run()
+    app.text_input[0].set_value("Clear and right").run()
+    next(b for b in app.button if b.label == "Send feedback").click().run()
+    row = Workspace(ui_ws).connect().execute("SELECT question, mode, rating, comment FROM feedback").fetchone()
+    assert tuple(row) == ("When does the canteen serve lunch?", "retrieval", 1, "Clear and right")
+
+
+def test_documents_upload_a_good_and_a_bad_file(app: AppTest, ui_ws: Path) -> None:
+    at = app.switch_page(str(PAGES / "documents.py")).run()
+    at.file_uploader[0].set_value(
+        [
+            ("bikes.md", b"# Bikes\n\nBicycles are stored behind door B12.\n", "text/markdown"),
+            ("../../escape.md", b"", "text/markdown"),
+        ]
+    ).run()
+    next(b for b in at.button if b.label == "Ingest").click().run()
+    assert not at.exception
+    assert any("1 added" in s.value for s in at.success)
+    assert any("escape.md" in e.value and "empty file" in e.value for e in at.error)
+    assert (ui_ws / "uploads" / "bikes.md").exists() and not (ui_ws.parent / "escape.md").exists()
+    names = {r[0] for r in Workspace(ui_ws).connect().execute("SELECT name FROM documents")}
+    assert "bikes.md" in names
+
+
+def test_unsupported_upload_is_refused_by_name(ui_ws: Path) -> None:
+    from assistant.service import Docent
+
+    report = Docent(ui_ws).upload([("run.sh", b"rm -rf /")])
+    assert report.failed == [
+        ("run.sh", "'run.sh': Docent reads .docx .htm .html .markdown .md .pdf .text .txt files only")
+    ]
+
+
+def test_documents_page_lists_reviews_and_removes(app: AppTest, ui_ws: Path) -> None:
+    at = app.switch_page(str(PAGES / "documents.py")).run()
+    assert "md-doc.md" in at.dataframe[0].value["name"].tolist()
+    at.selectbox(key="pairs-doc").set_value("md-doc.md").run()
+    editor = at.data_editor[0]
+    first = editor.value.iloc[0]
+    at.session_state[editor.key] = {"edited_rows": {0: {"answer": "Locker 417"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Save changes to the pairs").click().run()
+    row = Workspace(ui_ws).connect().execute("SELECT answer, status FROM pairs WHERE id = ?", (int(first["id"]),))
+    assert tuple(row.fetchone()) == ("Locker 417", "edited")
+    at.selectbox(key="remove-doc").set_value("txt-doc.txt").run()
+    next(b for b in at.button if b.label.startswith("Remove it")).click().run()
+    assert "txt-doc.txt" not in {r[0] for r in Workspace(ui_ws).connect().execute("SELECT name FROM documents")}
+
+
+def test_tune_page_runs_in_the_background_then_all_modes_answer(app: AppTest, ui_ws: Path) -> None:
+    at = app.switch_page(str(PAGES / "tune.py")).run()
+    at.number_input[0].set_value(1.0)  # one epoch
+    at.form_submit_button[0].click().run()
+    assert any("Tuning started" in s.value for s in at.success)
+    wait_for(lambda: runs.latest_finished(ui_ws) is not None)
+    at = app.switch_page(str(PAGES / "tune.py")).run()
+    assert "finished" in at.dataframe[0].value["status"].tolist()
+    chat = app.switch_page(str(PAGES / "chat.py")).run()
+    assert chat.segmented_control[0].options == ["base", "tuned", "retrieval", "both"]
+    for mode in ("tuned", "both"):
+        ask(chat, mode, "Where do visitors park?")
+        assert any("first token" in c.value for c in chat.caption)
+    compare = app.switch_page(str(PAGES / "compare.py")).run()
+    compare.text_input[0].set_value("Where do visitors park?")
+    compare.form_submit_button[0].click().run()
+    assert not compare.exception
+    assert [s.value for s in compare.subheader] == ["base", "tuned", "retrieval", "both"]
+
+
+def test_evaluate_page_runs_an_evaluation_and_shows_its_report(app: AppTest, ui_ws: Path) -> None:
+    at = app.switch_page(str(PAGES / "evaluate.py")).run()
+    at.multiselect[0].set_value(["base", "retrieval"])
+    at.number_input[0].set_value(3)
+    at.form_submit_button[0].click().run()
+    assert any("runs in the background" in s.value for s in at.success)
+    wait_for(lambda: any((ui_ws / "evals").glob("*/report.json")))
+    at = app.switch_page(str(PAGES / "evaluate.py")).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value.index) == {"base", "retrieval"}
+    heldout = Workspace(ui_ws).connect().execute("SELECT COUNT(*) FROM pairs WHERE split = 'heldout'").fetchone()[0]
+    assert len(at.dataframe[-1].value) == min(3, heldout)  # every question with each mode's answer
+
+
+def test_an_empty_workspace_says_what_to_do_first(tmp_path: Path, tiny_llm: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCENT_WORKSPACE", str(tmp_path / "empty"))
+    monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert any("no documents yet" in i.value for i in at.info)
+    tune = at.switch_page(str(PAGES / "tune.py")).run()
+    assert any("add documents" in i.value for i in tune.info)
+
+
+def test_errors_are_shown_as_a_sentence(app: AppTest, monkeypatch) -> None:
+    from assistant.service import Docent
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model file is unreadable")
+
+    monkeypatch.setattr(Docent, "ask", broken)
+    app.chat_input[0].set_value("Anything?").run()
+    assert not app.exception
+    assert any("did not work: the model file is unreadable" in e.value for e in app.error)
+
+
+def test_password_protects_the_app(ui_ws: Path, tiny_llm: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCENT_WORKSPACE", str(ui_ws))
+    monkeypatch.setenv("DOCENT_PASSWORD", "s3cret")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.chat_input and at.text_input[0].label == "Password"
+    at.text_input[0].set_value("wrong").run()
+    assert any("not right" in e.value for e in at.error)
+    at.text_input[0].set_value("s3cret").run()
+    assert at.chat_input

@@ -1,0 +1,77 @@
+"""What every page of the web app shares: the one Docent engine of the server, and errors told as sentences."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.service import Docent
+from ingest.config import workspace_path
+
+log = logging.getLogger("docent.ui")
+
+
+def workspace() -> Path:
+    return workspace_path(os.environ.get("DOCENT_WORKSPACE"))
+
+
+@st.cache_resource(show_spinner="Loading Docent…")
+def engine(path: str) -> Docent:
+    """One per server process: every browser session shares the loaded models and index."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "ui.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return Docent(folder, os.environ.get("DOCENT_LLM", "embedded"))
+
+
+def docent() -> Docent:
+    return engine(str(workspace()))
+
+
+@contextmanager
+def friendly_errors(action: str) -> Iterator[None]:
+    """Any failure inside becomes one sentence on the page; the traceback goes to WORKSPACE/ui.log."""
+    try:
+        yield
+    except Exception as err:  # the page must survive; the log keeps the details
+        log.exception("%s failed", action)
+        reason = str(err).strip().rstrip(".") or type(err).__name__
+        st.error(f"Sorry, {action} did not work: {reason}. The details are in {workspace() / 'ui.log'}.")
+
+
+def show_sources(sources: list) -> None:
+    if not sources:
+        return
+    with st.expander(f"Sources ({len(sources)})"):
+        for s in sources:
+            st.markdown(
+                f"**[{s.rank}] {s.doc}** › {s.heading or s.title}  \n<small>score {s.score:.3f}</small>",
+                unsafe_allow_html=True,
+            )
+            st.caption(s.snippet(300))
+            with st.popover("Full passage"):
+                st.text(s.text)
+
+
+def latency_line(result) -> str:  # type: ignore[no-untyped-def]
+    t = result.timing
+    parts = [f"first token {t.first_token_s:.2f} s", f"{t.tokens} tokens in {t.total_s:.1f} s"]
+    if result.sources:
+        parts.insert(0, f"retrieval {result.retrieve_s * 1000:.0f} ms")
+    return " · ".join(parts)
+
+
+MODE_HELP = {
+    "base": "the model alone, as it came",
+    "tuned": "the model fine-tuned on your documents",
+    "retrieval": "the model reading the passages search finds",
+    "both": "the fine-tuned model reading the passages search finds",
+}

@@ -1,0 +1,86 @@
+"""Documents: upload files (the same ingest as the command line), see and remove documents, review Q&A pairs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant.service import MAX_UPLOAD_MB
+from ingest.parse import FORMATS
+from ui.common import docent, friendly_errors
+
+st.title("Documents")
+app = docent()
+
+with friendly_errors("adding the documents"):
+    files = st.file_uploader(
+        f"Add documents ({', '.join(sorted(FORMATS))}; up to {MAX_UPLOAD_MB:g} MB each)",
+        accept_multiple_files=True,
+        type=[ext.lstrip(".") for ext in FORMATS],
+    )
+    if files and st.button("Ingest", type="primary"):
+        bar = st.progress(0.0, text="Starting…")
+        report = app.upload(
+            [(f.name, f.getvalue()) for f in files],
+            on_step=lambda stage, done, total: bar.progress(
+                min(done / max(total, 1), 1.0), text=f"{stage}: {done} of {total}"
+            ),
+        )
+        bar.empty()
+        st.success(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged; "
+            f"{report.chunks} chunks in the index."
+        )
+        for name, reason in report.failed + report.skipped:
+            st.error(f"{name}: {reason}")
+
+with friendly_errors("listing the documents"):
+    documents = app.documents()
+    if not documents:
+        st.info("No documents yet: add some above, or run `docent ingest FOLDER` on the command line.")
+    else:
+        table = pd.DataFrame(documents)
+        table["holdout"] = table["holdout"].map({0: "", 1: "kept out of training"})
+        st.dataframe(
+            table[["name", "title", "format", "chunks", "pairs", "ingested_at", "holdout"]],
+            hide_index=True,
+            use_container_width=True,
+        )
+        names = {d["name"]: d["id"] for d in documents}
+        with st.expander("Remove a document"):
+            chosen = st.selectbox("Document", list(names), key="remove-doc")
+            if st.button("Remove it, with its chunks and Q&A pairs"):
+                app.remove_document(names[chosen])
+                st.success(f"{chosen} removed.")
+                st.rerun()
+
+        st.subheader("Review Q&A pairs")
+        st.caption("Edit, approve or delete the generated pairs before tuning. Held-out questions are for evaluation.")
+        chosen = st.selectbox("Document", list(names), key="pairs-doc")
+        pairs = pd.DataFrame(app.pairs(names[chosen]))
+        if pairs.empty:
+            st.write("This document has no pairs.")
+        else:
+            pairs["approve"] = pairs["status"] == "approved"
+            pairs["delete"] = False
+            edited = st.data_editor(
+                pairs[["id", "question", "answer", "kind", "split", "status", "approve", "delete"]],
+                disabled=["id", "kind", "split", "status"],
+                hide_index=True,
+                use_container_width=True,
+                key=f"pairs-{names[chosen]}",
+            )
+            if st.button("Save changes to the pairs"):
+                changed = 0
+                for before, after in zip(pairs.to_dict("records"), edited.to_dict("records")):
+                    if after["delete"]:
+                        app.review_pair(int(after["id"]), delete=True)
+                    elif (after["question"], after["answer"]) != (before["question"], before["answer"]):
+                        app.review_pair(int(after["id"]), question=after["question"], answer_text=after["answer"])
+                    elif after["approve"] and not before["approve"]:
+                        app.review_pair(int(after["id"]), approve=True)
+                    else:
+                        continue
+                    changed += 1
+                st.success(f"{changed} pairs changed.")
+                st.rerun()

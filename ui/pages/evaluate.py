@@ -1,0 +1,67 @@
+"""Evaluate: run `docent eval` in the background and read its reports: charts and every question."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant.evaluate import ALL_MODES
+from assistant.metrics import HEADLINE
+from ui.common import docent, friendly_errors
+
+st.title("Evaluate the modes")
+st.caption("Every mode answers the same held-out questions; the scores say which answers best.")
+app = docent()
+
+with friendly_errors("starting the evaluation"), st.form("eval"):
+    available = app.modes() + (["oracle"] if "retrieval" in app.modes() else [])
+    modes = st.multiselect("Modes", [m for m in ALL_MODES if m in available], default=available)
+    limit = st.number_input("Questions (a seeded sample; 0 = all held-out questions)", 0, 10_000, 100, 50)
+    if st.form_submit_button("Run evaluation", type="primary") and modes:
+        app.start_eval(modes, int(limit))
+        st.success("The evaluation runs in the background; its report appears below when it is done.")
+
+
+@st.fragment(run_every=5)
+def reports() -> None:
+    with friendly_errors("reading the reports"):
+        log = app.log_tail("eval.log", 3)
+        if log:
+            st.caption(log.splitlines()[-1][-200:])
+        found = app.reports()
+        if not found:
+            st.info("No evaluation yet.")
+            return
+        labels = {f"{r['created']} · {r['question_set']['n']} questions · {', '.join(r['modes'])}": r for r in found}
+        report = labels[st.selectbox("Report", list(labels))]
+        summary = pd.DataFrame(
+            {m: {k: s[k] for k in (*HEADLINE, "abstain", "length") if k in s} for m, s in report["modes"].items()}
+        ).T
+        st.dataframe(summary.style.format("{:.3f}"), use_container_width=True)
+        metric = st.segmented_control("Chart", list(HEADLINE), default="contains")
+        if metric:
+            st.bar_chart(summary[metric], horizontal=True, height=220)
+        latency = {m: s["latency"] for m, s in report["modes"].items() if "latency" in s}
+        if latency:
+            st.caption("Latency (seconds)")
+            st.dataframe(pd.DataFrame(latency).T.drop(columns="n").style.format("{:.2f}"), use_container_width=True)
+        questions = report["questions"]
+        only = st.toggle("Only questions where the modes disagree")
+        rows = []
+        for q in questions:
+            verdicts = {m: a["contains"] for m, a in q["answers"].items()}
+            if only and len(set(verdicts.values())) <= 1:
+                continue
+            rows.append(
+                {
+                    "question": q["question"],
+                    "reference": q["reference"],
+                    **{m: ("✓ " if a["contains"] else "✗ ") + a["text"] for m, a in q["answers"].items()},
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        page = (report["path"] / "report.html").read_bytes()
+        st.download_button("Download the HTML report", page, file_name="docent-report.html", mime="text/html")
+
+
+reports()

@@ -1,0 +1,82 @@
+"""Tune: start a fine-tuning run that goes on in the background, follow its progress, see every run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant import runs
+from assistant.config import RECIPES, TuneConfig
+from ui.common import docent, friendly_errors
+
+st.title("Tune the model on your documents")
+app = docent()
+defaults = TuneConfig()
+
+with friendly_errors("starting the run"):
+    status = app.status()
+    if status["pairs"] == 0:
+        st.info("There are no Q&A pairs to train on yet: add documents on the **Documents** page first.")
+    elif status["running"]:
+        st.info("A run is going on; its progress is below.")
+    else:
+        with st.form("tune"):
+            recipe = st.selectbox(
+                "Recipe",
+                RECIPES,
+                index=RECIPES.index(defaults.recipe),
+                help="closed-book: question alone; raft: question with retrieved passages; mixed: both",
+            )
+            epochs = st.number_input("Epochs", 0.1, 20.0, float(defaults.epochs), 0.5)
+            rate = st.number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e")
+            pairs = st.number_input("Train on at most this many pairs (0 = all)", 0, 100_000, 0, 100)
+            if st.form_submit_button("Start tuning", type="primary"):
+                app.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs)})
+                st.success("Tuning started. It goes on if you close this page.")
+
+
+@st.fragment(run_every=3)
+def progress() -> None:
+    with friendly_errors("reading the runs"):
+        found = runs.all_runs(app.workspace)
+        for run in [r for r in found if r.status == "running"]:
+            p = run.progress
+            st.subheader(f"Run {run.id}")
+            if not p:
+                st.write("Preparing the training data and loading the model…")
+                continue
+            left = p["remaining_s"]
+            st.progress(
+                p["step"] / max(p["max_steps"], 1),
+                text=f"step {p['step']} of {p['max_steps']} · about {left // 60:.0f} min {left % 60:.0f} s left",
+            )
+            if p["losses"]:
+                st.line_chart(pd.DataFrame(p["losses"], columns=["step", "loss"]).set_index("step"), height=220)
+            if p["heldout"]:
+                st.caption("Held-out loss by epoch: " + ", ".join(f"{e:g}: {v:.3f}" for e, v in p["heldout"]))
+        if found:
+            db = app.db()
+            rows = []
+            for run in reversed(found):
+                m = run.metrics
+                unseen = runs.unseen_documents(run, db)
+                rows.append(
+                    {
+                        "run": run.id,
+                        "status": run.status,
+                        "recipe": run.config.get("tune", {}).get("recipe"),
+                        "steps": m.get("steps"),
+                        "train loss": m.get("train_loss"),
+                        "held-out loss": m["heldout_loss"][-1][1] if m.get("heldout_loss") else None,
+                        "documents": f"stale: {len(unseen)} new or changed" if unseen else "up to date",
+                    }
+                )
+            st.subheader("Runs")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        log = app.log_tail("tune.log", 8)
+        if log:
+            with st.expander("Log of the last run"):
+                st.code(log)
+
+
+progress()
