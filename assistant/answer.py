@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig
-from assistant.generate import LLM, Timing
+from assistant.generate import Streams, Timing
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
 
@@ -25,7 +25,7 @@ class Answer:
 def answer(
     question: str,
     mode: str,
-    llm: LLM,
+    llm: Streams,
     retriever: Retriever | None,
     cfg: AnswerConfig,
     on_text: Callable[[str], None] | None = None,

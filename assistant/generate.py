@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ingest.models import ModelError, device, resolve_llm, torch_dtype
 
@@ -28,6 +28,14 @@ class Timing:
     def tokens_per_s(self) -> float:
         decode = self.total_s - self.first_token_s
         return (self.tokens - 1) / decode if self.tokens > 1 and decode > 0 else 0.0
+
+
+class Streams(Protocol):
+    """Anything that streams an answer: the LLM itself, or the batcher that serves many people at once."""
+
+    def stream(
+        self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
+    ) -> Iterator[str]: ...
 
 
 class LLM:
@@ -65,10 +73,33 @@ class LLM:
             self.model.set_adapter(name)
             self.adapter = name
 
+    def adapter_switch(self, tuned: bool) -> Any:
+        """Context in which the model answers as asked: with the adapter for tuned modes, without it otherwise."""
+        if tuned and self.adapter is None:
+            raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
+        return self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
+
+    def stop_ids(self) -> set[int]:
+        ids = self.model.generation_config.eos_token_id
+        found = ids if isinstance(ids, list) else [ids] if ids is not None else []
+        return {*found, self.tokenizer.eos_token_id}
+
     def encode(self, messages: list[dict[str, str]]) -> dict[str, object]:
         encoded: Any = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
+        return {k: v.to(self.model.device) for k, v in encoded.items()}
+
+    def encode_batch(self, conversations: list[list[dict[str, str]]]) -> dict[str, Any]:
+        """Several prompts padded on the left, so that every answer starts at the same position."""
+        texts = [
+            self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in conversations
+        ]
+        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
+        try:
+            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            self.tokenizer.padding_side = side
         return {k: v.to(self.model.device) for k, v in encoded.items()}
 
     def stream(
@@ -76,18 +107,16 @@ class LLM:
     ) -> Iterator[str]:
         """Yields the answer's text piece by piece, greedy; `timing` is filled as it goes. `tuned` answers with
         the attached adapter, otherwise with the base model alone."""
-        if tuned and self.adapter is None:
-            raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
         from transformers import TextIteratorStreamer
 
+        switch = self.adapter_switch(tuned)
         start = time.perf_counter()
         inputs = self.encode(messages)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         counted: list[int] = []
 
         def run() -> None:
-            switch_off = self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
-            with self.lock, self.torch.inference_mode(), switch_off:
+            with self.lock, self.torch.inference_mode(), switch:
                 out = self.model.generate(
                     **inputs, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
                     pad_token_id=self.tokenizer.pad_token_id,
@@ -107,21 +136,11 @@ class LLM:
     def generate_batch(
         self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
     ) -> list[str]:
-        """Greedy answers for many prompts at once, padded on the left: on a CPU, decoding is bound by reading
-        the weights, so a batch of 16 costs little more than one answer."""
-        if tuned and self.adapter is None:
-            raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
-        texts = [
-            self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in conversations
-        ]
-        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
-        try:
-            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            self.tokenizer.padding_side = side
-        encoded = {k: v.to(self.model.device) for k, v in encoded.items()}
-        switch_off = self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
-        with self.lock, self.torch.inference_mode(), switch_off:
+        """Greedy answers for many prompts at once: on a CPU, decoding is bound by reading the weights, so a
+        batch of 16 costs little more than one answer."""
+        switch = self.adapter_switch(tuned)
+        encoded = self.encode_batch(conversations)
+        with self.lock, self.torch.inference_mode(), switch:
             out = self.model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
                                       pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
         new = out[:, encoded["input_ids"].shape[1] :]

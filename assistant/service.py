@@ -57,6 +57,7 @@ class Docent:
         self.llm_name = llm
         self._lock = threading.RLock()
         self._llm: Any = None
+        self._batcher: Any = None
         self._retriever: Any = None
         self._run: runs.Run | None = None
 
@@ -104,6 +105,16 @@ class Docent:
             self._run = run
             return self._llm
 
+    def batcher(self) -> Any:
+        """Answers for everybody go through one batcher, so that questions asked together are answered together."""
+        from assistant.serving import Batcher
+
+        llm = self.llm()
+        with self._lock:
+            if self._batcher is None or self._batcher.llm is not llm:
+                self._batcher = Batcher(llm)
+            return self._batcher
+
     def modes(self) -> list[str]:
         """The modes that can answer now: tuned ones need a finished run, the others an index."""
         status = self.status()
@@ -125,13 +136,14 @@ class Docent:
         cfg = cfg or AnswerConfig()
         asked = condense(question, history or [])
         llm = self.llm()
+        batcher = self.batcher()
         retriever = self.retriever() if mode in READS_SOURCES else None
         if mode in READS_SOURCES and retriever is None:
             raise ValueError("there are no documents to search yet: add some on the Documents page")
         if mode in USES_ADAPTER and llm.adapter is None:
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
         done: dict[str, Answer] = {}
-        return self._stream(asked, mode, llm, retriever, cfg, done), lambda: done["answer"]
+        return self._stream(asked, mode, batcher, retriever, cfg, done), lambda: done["answer"]
 
     def _stream(
         self, question: str, mode: str, llm: Any, retriever: Any, cfg: AnswerConfig, done: dict[str, Answer]

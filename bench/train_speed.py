@@ -11,21 +11,23 @@ Trainer:
 - Docent: dynamic padding, batches grouped by length, loss on answer tokens only with logits computed only
   there, bf16 mixed precision where the hardware has it.
 The useful work is the answer tokens (answers and their end-of-turn token); the figure is answer tokens per
-second of training, alternated over `--rounds` rounds, with peak memory (RSS growth on a CPU, allocated GPU
-memory on CUDA) for each.
+second of training, the three alternated in one process over `--rounds` rounds. Peak memory is measured
+apart, each training in a fresh process of its own (peak resident memory on a CPU, peak allocated memory on
+CUDA), since memory a process has once taken is not given back and would blur the later runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import torch
 from transformers import Trainer, TrainingArguments, default_data_collator
 
@@ -37,35 +39,6 @@ from ingest.pipeline import ingest
 from ingest.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class PeakMemory:
-    """Peak memory while a block runs: allocated GPU memory on CUDA, else the process's RSS growth."""
-
-    def __enter__(self) -> PeakMemory:
-        self.peak = 0
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
-            self.start = torch.cuda.memory_allocated()
-            return self
-        self.process = psutil.Process()
-        self.start = self.process.memory_info().rss
-        self.running = True
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while self.running:
-            self.peak = max(self.peak, self.process.memory_info().rss - self.start)
-            time.sleep(0.02)
-
-    def __exit__(self, *exc: object) -> None:
-        if torch.cuda.is_available():
-            self.peak = torch.cuda.max_memory_allocated() - self.start
-        else:
-            self.running = False
-            self.thread.join()
 
 
 def lora_model():  # type: ignore[no-untyped-def]
@@ -107,48 +80,76 @@ def docent(examples: list[data.Example], steps: int, folder: str) -> Trainer:
                              data_collator=PadCollator(tokenizer.pad_token_id))  # fmt: skip
 
 
+def build(name: str, examples: list[data.Example], steps: int, folder: str) -> tuple[Trainer, int]:
+    if name == "docent":
+        return docent(examples, steps, folder), 0
+    return baseline(examples, steps, name.endswith("(bf16)"), folder)
+
+
+def peak_memory_mb(name: str, examples: Path) -> float:
+    """Peak memory of one training, in a process of its own that reads the same examples."""
+    out = subprocess.run([sys.executable, __file__, "--only", name, "--examples", str(examples), "--steps", "4"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return float(out.stdout.split("PEAK")[-1].strip())
+
+
+def examples_for(count: int, folder: str) -> list[data.Example]:
+    ingest([ROOT / "data" / "sample"], IngestConfig(), Path(folder) / "ws", progress=False)
+    pairs = data.pairs_for_training(Workspace(Path(folder) / "ws").connect())
+    return data.closed_book(random.Random(0).sample(pairs, min(count, len(pairs))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=384)
     parser.add_argument("--steps", type=int, default=12, help="optimizer steps of 8 examples per measurement")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # one training, for the memory measurement
+    parser.add_argument("--examples", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ingest([ROOT / "data" / "sample"], IngestConfig(), Path(tmp) / "ws", progress=False)
-        pairs = data.pairs_for_training(Workspace(Path(tmp) / "ws").connect())
-        pairs = random.Random(0).sample(pairs, min(args.pairs, len(pairs)))
-        examples = data.closed_book(pairs)
+        if args.examples:
+            examples = [data.Example(m, "closed-book", 0) for m in json.loads(args.examples.read_text())]
+        else:
+            examples = examples_for(args.pairs, tmp)
+        saved = Path(tmp) / "examples.json"
+        saved.write_text(json.dumps([e.messages for e in examples]))
+        if args.only:
+            trainer, _ = build(args.only, examples, args.steps, tmp)
+            trainer.train()
+            if torch.cuda.is_available():
+                peak = torch.cuda.max_memory_allocated() / 2**20
+            else:
+                # VmHWM, not ru_maxrss: the latter carries over the parent's peak across fork and exec
+                status = Path("/proc/self/status").read_text()
+                peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+            print(f"PEAK {peak:.0f}")
+            return
         tokenizer, model = load_base("embedded")
         eot = data.end_of_turn_ids(tokenizer, model.generation_config)
-        answer_tokens = [
-            sum(1 for t in e["labels"] if t != data.IGNORE) for e in tokenise(examples, tokenizer, eot, 4096)[0]
-        ]
-        per_example = statistics.mean(answer_tokens)
+        encoded, _ = tokenise(examples, tokenizer, eot, 4096)
+        per_example = statistics.mean(sum(1 for t in e["labels"] if t != data.IGNORE) for e in encoded)
         useful = per_example * 8 * args.steps  # answer tokens in the examples the steps see, on average
-        runs: dict[str, list[tuple[float, int]]] = {"baseline (fp32)": [], "baseline (bf16)": [], "docent": []}
+        speeds: dict[str, list[float]] = {"baseline (fp32)": [], "baseline (bf16)": [], "docent": []}
         longest = 0
         for _ in range(args.rounds):
-            for name in runs:
-                if name == "docent":
-                    trainer = docent(examples, args.steps, tmp)
-                else:
-                    trainer, longest = baseline(examples, args.steps, name.endswith("(bf16)"), tmp)
-                with PeakMemory() as memory:
-                    start = time.perf_counter()
-                    trainer.train()
-                    seconds = time.perf_counter() - start
-                runs[name].append((useful / seconds, memory.peak))
+            for name in speeds:
+                trainer, padded = build(name, examples, args.steps, tmp)
+                longest = max(longest, padded)
+                start = time.perf_counter()
+                trainer.train()
+                speeds[name].append(useful / (time.perf_counter() - start))
                 del trainer
+        memory = {name: peak_memory_mb(name, saved) for name in speeds}
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
     print(f"\n{len(examples)} closed-book examples, {per_example:.1f} answer tokens each on average, padded to "
           f"{longest} tokens in the baseline; {args.steps} steps of 8, {args.rounds} rounds; {device}; "
           f"Docent in {'bf16' if bf16_training() else 'fp32'}\n")  # fmt: skip
     print(f"{'training':18s} {'answer tokens/s':>16s} {'peak memory':>12s} {'vs baseline fp32':>17s}")
-    reference = statistics.median(t for t, _ in runs["baseline (fp32)"])
-    for name, found in runs.items():
-        speed = statistics.median(t for t, _ in found)
-        memory = max(m for _, m in found) / 2**20
-        print(f"{name:18s} {speed:16.1f} {memory:9.0f} MB {speed / reference:16.2f}x")
+    reference = statistics.median(speeds["baseline (fp32)"])
+    for name, found in speeds.items():
+        speed = statistics.median(found)
+        print(f"{name:18s} {speed:16.1f} {memory[name]:9.0f} MB {speed / reference:16.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,42 @@
+"""Questions asked at the same moment are answered in one batch, each answer streamed and equal to a lone one."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from assistant.generate import LLM, Timing
+from assistant.prompt import base_messages
+from assistant.serving import Batcher
+
+QUESTIONS = ["Where do visitors park?", "Who replaces lost badges?", "When does the canteen open?",
+             "What is the locker number?", "Where is the assembly point?"]  # fmt: skip
+
+
+def test_concurrent_answers_are_batched_and_equal_lone_answers(tiny_llm: Path, monkeypatch) -> None:
+    llm = LLM(str(tiny_llm))
+    alone = [llm.generate(base_messages(q), max_new_tokens=12)[0] for q in QUESTIONS]
+    batches: list[int] = []
+    original = llm.model.generate
+
+    def counting(*args, **kwargs):
+        batches.append(kwargs["input_ids"].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(llm.model, "generate", counting)
+    batcher = Batcher(llm, wait_s=0.3)
+    answers: dict[int, str] = {}
+    timings: dict[int, Timing] = {}
+
+    def ask(i: int) -> None:
+        timings[i] = Timing()
+        answers[i] = "".join(batcher.stream(base_messages(QUESTIONS[i]), 12, timings[i])).strip()
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(QUESTIONS))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [answers[i] for i in range(len(QUESTIONS))] == alone
+    assert max(batches) > 1 and sum(batches) == len(QUESTIONS)  # answered together, each once
+    assert all(0 < timings[i].tokens <= 12 and timings[i].total_s > 0 for i in timings)
