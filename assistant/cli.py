@@ -212,7 +212,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant import evaluate, report, runs
+    from assistant import evaluate, precision, report, runs
     from assistant.generate import LLM
     from assistant.retrieve import Retriever
 
@@ -240,7 +240,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     meta = {
         "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
         "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit},
-        "index_generation": retriever.generation,
+        "index_generation": retriever.generation, "precision": precision.choose(),
     }  # fmt: skip
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     print("Loading models…", file=sys.stderr, flush=True)

@@ -1,8 +1,10 @@
-"""The answering LLM: loaded once, on the GPU in bf16 when there is one, streaming its tokens as they come.
+"""The answering LLM: loaded once, on the GPU in bf16 when there is one, in int8 on a CPU, streaming its tokens.
 
 With a fine-tuned run's LoRA adapter attached, the same loaded model answers every mode: the adapter is switched
 off for `base` and `retrieval` (peft's `disable_adapter`) and on for `tuned` and `both`, so changing mode never
-reloads anything."""
+reloads anything. An int8 model cannot carry a LoRA adapter, so there the adapter is merged into a float copy of
+the base weights once, when it is attached, and that copy is quantised too: two small models, one per side.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ingest.models import ModelError, device, resolve_llm, torch_dtype
+from ingest.models import ModelError, device, resolve_llm
 
 
 @dataclass
@@ -41,14 +43,16 @@ class Streams(Protocol):
 class LLM:
     def __init__(self, name: str = "embedded", adapter: Path | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from assistant import precision
 
         self.name = name
-        path = resolve_llm(name)
+        self.path = resolve_llm(name)
+        self.precision = precision.choose()
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path)
-            kwargs = {"device_map": "auto"} if device() == "cuda" else {}
-            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(), **kwargs).eval()
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+            self.model = self._load()
         except OSError as err:
             raise ModelError(f"cannot load the LLM {name!r}: {err}") from err
         if self.tokenizer.pad_token is None:  # generation pads with it and masks it; training picks its own
@@ -58,13 +62,34 @@ class LLM:
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
         self.adapter: str | None = None
+        self.merged: Any = None  # int8 only: the base with the adapter merged in, quantised
         if adapter is not None:
             self.attach(adapter)
+
+    def _load(self, adapter: Path | None = None) -> Any:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        from assistant import precision
+
+        dtype = torch.bfloat16 if self.precision == "bfloat16" else torch.float32
+        kwargs = {"device_map": "auto"} if device() == "cuda" else {"attn_implementation": precision.ATTENTION}
+        model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **kwargs).eval()
+        if adapter is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+        return precision.quantize(model) if self.precision == "int8" else model
 
     def attach(self, adapter: Path, name: str = "tuned") -> None:
         """Attach (or switch to) a LoRA adapter; the base weights stay loaded and untouched."""
         from peft import PeftModel
 
+        if self.precision == "int8":
+            merged = self._load(adapter)
+            with self.lock:
+                self.merged, self.adapter = merged, name
+            return
         with self.lock:
             if self.adapter is None:
                 self.model = PeftModel.from_pretrained(self.model, str(adapter), adapter_name=name).eval()
@@ -73,11 +98,23 @@ class LLM:
             self.model.set_adapter(name)
             self.adapter = name
 
-    def adapter_switch(self, tuned: bool) -> Any:
-        """Context in which the model answers as asked: with the adapter for tuned modes, without it otherwise."""
+    def check(self, tuned: bool) -> None:
         if tuned and self.adapter is None:
             raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
-        return self.model.disable_adapter() if self.adapter and not tuned else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def answering(self, tuned: bool) -> Iterator[Any]:
+        """The model that answers as asked, held for this generation alone: with the adapter for tuned modes,
+        without it otherwise."""
+        self.check(tuned)
+        with self.lock, self.torch.inference_mode():
+            if self.merged is not None:
+                yield self.merged if tuned else self.model
+            elif self.adapter and not tuned:
+                with self.model.disable_adapter():
+                    yield self.model
+            else:
+                yield self.model
 
     def stop_ids(self) -> set[int]:
         ids = self.model.generation_config.eos_token_id
@@ -106,42 +143,42 @@ class LLM:
         self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
     ) -> Iterator[str]:
         """Yields the answer's text piece by piece, greedy; `timing` is filled as it goes. `tuned` answers with
-        the attached adapter, otherwise with the base model alone."""
-        from transformers import TextIteratorStreamer
+        the attached adapter, otherwise with the base model alone.
 
-        switch = self.adapter_switch(tuned)
+        The tokens are decoded here, on the calling thread, one forward pass each over the model's cache, rather
+        than by `generate` in a second thread: on a CPU, once two threads of a process have run PyTorch's OpenMP
+        work, libgomp stops spinning between parallel regions and every small matmul waits to be woken, which
+        halved the speed of decoding measured here (bench/answer_speed.py)."""
+        self.check(tuned)
         start = time.perf_counter()
-        inputs = self.encode(messages)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        counted: list[int] = []
-
-        def run() -> None:
-            with self.lock, self.torch.inference_mode(), switch:
-                out = self.model.generate(
-                    **inputs, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
-                    pad_token_id=self.tokenizer.pad_token_id,
-                )  # fmt: skip
-            counted.append(int(out.shape[1] - inputs["input_ids"].shape[1]))  # type: ignore[attr-defined]
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        for piece in streamer:
-            if piece and not timing.first_token_s:
-                timing.first_token_s = time.perf_counter() - start
-            yield piece
-        worker.join()
+        inputs: Any = self.encode(messages)
+        ids, mask = inputs["input_ids"], inputs["attention_mask"]
+        stops, tokens, shown, cache = self.stop_ids(), list[int](), "", None
+        with self.answering(tuned) as model:
+            while len(tokens) < max_new_tokens:
+                out = model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
+                token = int(out.logits[0, -1].argmax())
+                if token in stops:
+                    break
+                tokens.append(token)
+                text = str(self.tokenizer.decode(tokens, skip_special_tokens=True))
+                if len(text) > len(shown) and text.startswith(shown) and not text.endswith("\ufffd"):
+                    timing.first_token_s = timing.first_token_s or time.perf_counter() - start
+                    yield text[len(shown) :]  # a character cut in half (\ufffd) waits for its other bytes
+                    shown = text
+                cache, ids = out.cache, ids.new_tensor([[token]])
+                mask = self.torch.cat([mask, mask.new_ones(1, 1)], dim=1)
         timing.total_s = time.perf_counter() - start
-        timing.tokens = counted[0] if counted else 0
+        timing.tokens = len(tokens)
 
     def generate_batch(
         self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
     ) -> list[str]:
         """Greedy answers for many prompts at once: on a CPU, decoding is bound by reading the weights, so a
         batch of 16 costs little more than one answer."""
-        switch = self.adapter_switch(tuned)
         encoded = self.encode_batch(conversations)
-        with self.lock, self.torch.inference_mode(), switch:
-            out = self.model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
+        with self.answering(tuned) as model:
+            out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
                                       pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
         new = out[:, encoded["input_ids"].shape[1] :]
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant import runs
 from assistant.answer import Answer, answer
@@ -24,6 +24,8 @@ from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig
 from ingest.config import IngestConfig
 from ingest.parse import FORMATS
 from ingest.store import Workspace, get_meta
+
+T = TypeVar("T")
 
 FOLLOW_UP = re.compile(
     r"^(?:and|what about|how about|also|but)\b|\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her)\b",
@@ -48,6 +50,27 @@ def safe_upload_name(name: str) -> str:
     if not base or Path(base).suffix.lower() not in FORMATS:
         raise ValueError(f"{name!r}: Docent reads {' '.join(sorted(FORMATS))} files only")
     return base
+
+
+def on_own_thread(load: Callable[[], T]) -> T:
+    """`load()` on a thread that ends with it. PyTorch leaves OpenMP workers behind on every thread that ran its
+    parallel work; while two such threads live, libgomp stops spinning between parallel regions, and the batcher's
+    decoding slowed to half speed here. Loading on a thread of its own leaves the batcher's the only one."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            done.append(load())
+        except BaseException as err:
+            failed.append(err)
+
+    thread = threading.Thread(target=work, name="docent-load")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 class Docent:
@@ -88,7 +111,7 @@ class Docent:
             generation = get_meta(self.db(), "index_generation")
             if generation and (self._retriever is None or self._retriever.generation != generation):
                 embedder = self._retriever.embedder if self._retriever is not None else None
-                self._retriever = Retriever(self.workspace, embedder)
+                self._retriever = on_own_thread(lambda: Retriever(self.workspace, embedder))
             return self._retriever if generation else None
 
     def llm(self) -> Any:
@@ -99,9 +122,9 @@ class Docent:
             run = runs.latest_finished(self.workspace)
             if self._llm is None:
                 base = run.config["tune"]["llm"] if run else self.llm_name
-                self._llm = LLM(base, adapter=run.adapter if run else None)
+                self._llm = on_own_thread(lambda: LLM(base, adapter=run.adapter if run else None))
             elif run is not None and (self._run is None or run.id != self._run.id):
-                self._llm.attach(run.adapter, name=run.id.replace(".", "_"))
+                on_own_thread(lambda: self._llm.attach(run.adapter, name=run.id.replace(".", "_")))
             self._run = run
             return self._llm
 
@@ -133,6 +156,8 @@ class Docent:
         self, question: str, mode: str, history: list[tuple[str, str]] | None = None, cfg: AnswerConfig | None = None
     ) -> tuple[Iterator[str], Callable[[], Answer]]:
         """A stream of the answer's text, and a function that returns the whole Answer once the stream ended."""
+        from assistant.serving import Searches
+
         cfg = cfg or AnswerConfig()
         asked = condense(question, history or [])
         llm = self.llm()
@@ -143,7 +168,8 @@ class Docent:
         if mode in USES_ADAPTER and llm.adapter is None:
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
         done: dict[str, Answer] = {}
-        return self._stream(asked, mode, batcher, retriever, cfg, done), lambda: done["answer"]
+        searches = Searches(retriever, batcher) if retriever is not None else None  # on the batcher's thread
+        return self._stream(asked, mode, batcher, searches, cfg, done), lambda: done["answer"]
 
     def _stream(
         self, question: str, mode: str, llm: Any, retriever: Any, cfg: AnswerConfig, done: dict[str, Answer]

@@ -13,10 +13,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.generate import LLM, Timing
+
+T = TypeVar("T")
 
 
 class BatchStreamer:
@@ -52,6 +55,29 @@ class BatchStreamer:
 
 
 @dataclass
+class Call:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future[Any] = field(default_factory=Future)
+
+    def run(self) -> None:
+        try:
+            self.future.set_result(self.fn(*self.args))
+        except BaseException as err:  # the caller gets it, the loop goes on
+            self.future.set_exception(err)
+
+
+class Searches:
+    """A retriever whose searches run on the batcher's thread."""
+
+    def __init__(self, retriever: Any, batcher: Batcher):
+        self.retriever, self.batcher = retriever, batcher
+
+    def timed_search(self, *args: Any) -> Any:
+        return self.batcher.call(self.retriever.timed_search, *args)
+
+
+@dataclass
 class Request:
     messages: list[dict[str, str]]
     max_new_tokens: int
@@ -62,17 +88,30 @@ class Request:
 
 
 class Batcher:
-    """Owns generation for one loaded LLM; `stream` may be called from any number of threads at once."""
+    """Owns generation for one loaded LLM; `stream` and `call` may be called from any number of threads at once.
+
+    All the torch work of answering runs on the batcher's one thread, the searches too (`call`): on a CPU, once a
+    second thread has run PyTorch's OpenMP work, libgomp stops spinning between parallel regions, and decoding,
+    made of many small ones, slowed to half speed here (see `LLM.stream`)."""
 
     def __init__(self, llm: LLM, max_batch: int = 8, wait_s: float = 0.05):
         self.llm, self.max_batch, self.wait_s = llm, max_batch, wait_s
-        self.inbox: queue.Queue[Request] = queue.Queue()
-        threading.Thread(target=self._loop, daemon=True, name="docent-batcher").start()
+        self.inbox: queue.Queue[Request | Call] = queue.Queue()
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="docent-batcher")
+        self.thread.start()
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` run on the batcher's thread, between two batches; its result or its exception."""
+        if threading.current_thread() is self.thread:
+            return fn(*args)
+        job = Call(fn, args)
+        self.inbox.put(job)
+        return job.future.result()
 
     def stream(
         self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
     ) -> Iterator[str]:
-        self.llm.adapter_switch(tuned)  # a tuned question without an adapter fails here, in the asking thread
+        self.llm.check(tuned)  # a tuned question without an adapter fails here, in the asking thread
         request = Request(messages, max_new_tokens, tuned)
         start = time.perf_counter()
         self.inbox.put(request)
@@ -85,17 +124,27 @@ class Batcher:
         if request.error:
             raise request.error[0]
 
+    def _take(self, waiting: list[Request], block: bool) -> bool:
+        try:
+            item = self.inbox.get(block=block)
+        except queue.Empty:
+            return False
+        if isinstance(item, Call):
+            item.run()
+        else:
+            waiting.append(item)
+        return True
+
     def _loop(self) -> None:
         waiting: list[Request] = []
         while True:
             if not waiting:
-                waiting.append(self.inbox.get())
+                self._take(waiting, block=True)
+                if not waiting:
+                    continue
                 time.sleep(self.wait_s)  # let the questions asked at the same moment join this batch
-            while True:
-                try:
-                    waiting.append(self.inbox.get_nowait())
-                except queue.Empty:
-                    break
+            while self._take(waiting, block=False):
+                pass
             tuned = waiting[0].tuned
             batch = [r for r in waiting if r.tuned == tuned][: self.max_batch]
             waiting = [r for r in waiting if r not in batch]
@@ -107,8 +156,8 @@ class Batcher:
             encoded = llm.encode_batch([r.messages for r in batch])
             listeners: list[Callable[[str], None]] = [r.pieces.put for r in batch]
             streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
-            with llm.lock, llm.torch.inference_mode(), llm.adapter_switch(batch[0].tuned):
-                llm.model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
+            with llm.answering(batch[0].tuned) as model:
+                model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
                                    streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
             for request, tokens in zip(batch, streamer.tokens):
                 request.tokens = len(tokens)

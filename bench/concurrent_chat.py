@@ -20,28 +20,31 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import AnswerConfig
-from assistant.service import Docent
+from assistant.service import Docent, on_own_thread
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def session(app: Docent, questions: list[str], mode: str, latencies: list[float]) -> None:
+def session(app: Docent, questions: list[str], mode: str, latencies: list[float], rates: list[float]) -> None:
     for question in questions:
         start = time.perf_counter()
         stream, finished = app.ask(question, mode, cfg=AnswerConfig(max_new_tokens=48))
         for _ in stream:
             pass
-        finished()
+        rates.append(finished().timing.tokens_per_s)
         latencies.append(time.perf_counter() - start)
 
 
-def measure(app: Docent, sessions: int, questions: list[str], per_session: int, mode: str) -> tuple[float, list[float]]:
+def measure(
+    app: Docent, sessions: int, questions: list[str], per_session: int, mode: str
+) -> tuple[float, list[float], list[float]]:
     latencies: list[float] = []
+    rates: list[float] = []
     threads = [
         threading.Thread(
-            target=session, args=(app, questions[i * per_session : (i + 1) * per_session], mode, latencies)
+            target=session, args=(app, questions[i * per_session : (i + 1) * per_session], mode, latencies, rates)
         )
         for i in range(sessions)
     ]
@@ -50,7 +53,7 @@ def measure(app: Docent, sessions: int, questions: list[str], per_session: int, 
         t.start()
     for t in threads:
         t.join()
-    return sessions * per_session / (time.perf_counter() - start), latencies
+    return sessions * per_session / (time.perf_counter() - start), latencies, rates
 
 
 def main() -> None:
@@ -62,22 +65,24 @@ def main() -> None:
     fixture = ROOT / "tests" / "fixtures" / "sample_questions.jsonl"
     pool = [json.loads(line)["question"] for line in fixture.read_text().splitlines()]
     with tempfile.TemporaryDirectory() as tmp:
-        ingest([ROOT / "data" / "sample"], IngestConfig(pairs=False), Path(tmp) / "ws", progress=False)
+        # as in the web app, where pages ingest on their own threads: see service.on_own_thread
+        on_own_thread(lambda: ingest([ROOT / "data" / "sample"], IngestConfig(pairs=False), Path(tmp) / "ws",
+                                     progress=False))  # fmt: skip
         app = Docent(Path(tmp) / "ws")
         batcher = app.batcher()
-        session(app, pool[:1], args.mode, [])  # warm-up
+        session(app, pool[:1], args.mode, [], [])  # warm-up
         rows = []
         for n in [int(x) for x in args.sessions.split(",")]:
             for batched in [True] if n == 1 else [False, True]:
                 batcher.max_batch = 8 if batched else 1
-                rate, latencies = measure(app, n, pool, args.questions, args.mode)
-                rows.append((n, batched, rate, latencies))
+                rows.append((n, batched, *measure(app, n, pool, args.questions, args.mode)))
     print(f"\n{args.mode} answers (up to 48 tokens), {args.questions} questions per session, sample corpus\n")
-    print(f"{'sessions':>8s} {'answering':>18s} {'answers/s':>10s} {'latency p50':>12s} {'p95':>8s}")
-    for n, batched, rate, latencies in rows:
+    print(f"{'sessions':>8s} {'answering':>18s} {'answers/s':>10s} {'latency p50':>12s} {'p95':>8s} "
+          f"{'tokens/s of one answer p50':>27s}")  # fmt: skip
+    for n, batched, rate, latencies, speeds in rows:
         how = "batched" if batched else "one after another"
         print(f"{n:8d} {how:>18s} {rate:10.2f} {np.percentile(latencies, 50):10.1f} s "
-              f"{np.percentile(latencies, 95):6.1f} s")  # fmt: skip
+              f"{np.percentile(latencies, 95):6.1f} s {np.median(speeds):27.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -40,3 +40,19 @@ def test_concurrent_answers_are_batched_and_equal_lone_answers(tiny_llm: Path, m
     assert [answers[i] for i in range(len(QUESTIONS))] == alone
     assert max(batches) > 1 and sum(batches) == len(QUESTIONS)  # answered together, each once
     assert all(0 < timings[i].tokens <= 12 and timings[i].total_s > 0 for i in timings)
+
+
+def test_calls_run_on_the_batcher_thread_and_errors_reach_the_caller(tiny_llm: Path) -> None:
+    import pytest
+
+    batcher = Batcher(LLM(str(tiny_llm)))
+    assert batcher.call(threading.current_thread) is batcher.thread
+
+    def broken() -> None:
+        raise ValueError("the index is gone")
+
+    with pytest.raises(ValueError, match="the index is gone"):
+        batcher.call(broken)
+    timing = Timing()
+    "".join(batcher.stream(base_messages(QUESTIONS[0]), 4, timing))
+    assert timing.tokens > 0  # the loop went on after the failed call
