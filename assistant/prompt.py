@@ -17,6 +17,8 @@ def base_messages(question: str) -> list[dict[str, str]]:
 
 
 def retrieval_messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
-    blocks = "\n\n".join(f"[{s.rank}] {s.context}\n{s.text}" for s in sources)
+    """The sources in reverse rank, the best next to the question: a small model leans on what it read last (on
+    the film set, the embedded model's `contains` rose from 0.313 to 0.433 with three chunks, README)."""
+    blocks = "\n\n".join(f"[{s.rank}] {s.context}\n{s.text}" for s in reversed(sources))
     user = f"Sources:\n{blocks}\n\nQuestion: {question}"
     return [{"role": "system", "content": RETRIEVAL_SYSTEM}, {"role": "user", "content": user}]

@@ -30,7 +30,8 @@ def test_bad_setting_names_the_field(tmp_path: Path, capsys) -> None:
 
 def test_ask_retrieval_answers_from_the_sample_with_sources_and_timing(sample_ws: Path, capsys) -> None:
     question = "How many days of paid leave does an employee earn per month?"
-    assert main(["ask", question, "--mode", "retrieval", "--workspace", str(sample_ws), "--max-new-tokens", "40"]) == 0
+    args = ["ask", question, "--mode", "retrieval", "--workspace", str(sample_ws), "--max-new-tokens", "40"]
+    assert main([*args, "--top-k", "3"]) == 0
     out = capsys.readouterr().out
     answer, _, rest = out.partition("\nSources:")
     assert answer.strip()

@@ -23,7 +23,7 @@ def test_batched_answers_match_one_by_one_and_are_scored(tiny_llm: Path, sample_
         Question("Who is the HR Director?", "Helena Saarikivi"),
         Question("What is the VPN client called?", "QM Tunnel"),
     ]
-    cfg = AnswerConfig(max_new_tokens=6)
+    cfg = AnswerConfig(max_new_tokens=6, top_k=3)
     for mode in ("base", "retrieval"):
         results = answer_all(questions, mode, llm, retriever, cfg, batch_size=2, progress=False)
         assert [r.question for r in results] == [q.question for q in questions]
@@ -34,6 +34,14 @@ def test_batched_answers_match_one_by_one_and_are_scored(tiny_llm: Path, sample_
             assert (len(r.sources) == 3) == (mode == "retrieval")
         stats = summarise(results, seed=0)
         assert stats["n"] == 3 and set(stats) >= {"exact", "f1", "contains", "abstain", "length", "intervals"}
+
+
+def test_the_best_source_comes_last_next_to_the_question(sample_ws: Path, embedder) -> None:
+    sources = Retriever(sample_ws, embedder).search(["Who is the HR Director?"], k=3)[0]
+    user = retrieval_messages("Who is the HR Director?", sources)[1]["content"]
+    positions = [user.index(s.text) for s in sources]
+    assert positions == sorted(positions, reverse=True)  # rank 1 last
+    assert user.rstrip().endswith("Question: Who is the HR Director?")
 
 
 def test_bootstrap_interval_covers_the_true_mean() -> None:
@@ -85,7 +93,7 @@ def test_eval_writes_a_report_for_every_mode_and_resumes(
         stats = report["modes"][mode]
         assert stats["n"] == 6 and 0 <= stats["contains"] <= 1 and len(stats["intervals"]["contains"]) == 2
         assert stats["latency"]["first_token_p50"] > 0
-    assert report["modes"]["oracle"]["recall@3"] == 1.0  # the oracle reads the true source
+    assert report["modes"]["oracle"][f"recall@{AnswerConfig().top_k}"] == 1.0  # the oracle reads the true source
     assert len(report["questions"]) == 6 and len(report["paired"]) == 10
     page = (tmp_path / "r1" / "report.html").read_text()
     for mode in ("base", "tuned", "retrieval", "both", "oracle"):

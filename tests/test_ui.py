@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant import runs
+from assistant.config import AnswerConfig
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
 from ingest.store import Workspace
@@ -58,7 +59,7 @@ def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: 
     ask(app, "retrieval", "Where is the assembly point?")
     assistant = [m for m in app.chat_message if m.name == "assistant"]
     assert len(assistant) == 1 and assistant[0].markdown  # the tiny random model may well say nothing
-    assert any(e.label.startswith("Sources (3)") for e in app.expander)
+    assert any(e.label.startswith(f"Sources ({AnswerConfig().top_k})") for e in app.expander)
     assert any("first token" in c.value for c in app.caption)
     ask(app, "base", "Hello, who are you?")  # another mode: a new conversation
     assert len([m for m in app.chat_message if m.name == "assistant"]) == 1
