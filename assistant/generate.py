@@ -179,7 +179,7 @@ class LLM:
         encoded = self.encode_batch(conversations)
         with self.answering(tuned) as model:
             out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
-                                      pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
+                                 pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
         new = out[:, encoded["input_ids"].shape[1] :]
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,21 +57,8 @@ def on_own_thread(load: Callable[[], T]) -> T:
     """`load()` on a thread that ends with it. PyTorch leaves OpenMP workers behind on every thread that ran its
     parallel work; while two such threads live, libgomp stops spinning between parallel regions, and the batcher's
     decoding slowed to half speed here. Loading on a thread of its own leaves the batcher's the only one."""
-    done: list[T] = []
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            done.append(load())
-        except BaseException as err:
-            failed.append(err)
-
-    thread = threading.Thread(target=work, name="docent-load")
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-    return done[0]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docent-load") as pool:
+        return pool.submit(load).result()
 
 
 class Docent:
