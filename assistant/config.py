@@ -58,7 +58,9 @@ class TuneConfig:
     max_length: int = field(
         default=1024, metadata={"help": "longest example in tokens; longer ones are counted, left out"}
     )
-    raft_k: int = field(default=3, metadata={"help": "chunks in a raft example's context (as answering uses)"})
+    raft_k: int = field(
+        default=AnswerConfig.top_k, metadata={"help": "chunks in a raft example's context (as many as answering reads)"}
+    )
     raft_p: float = field(default=0.8, metadata={"help": "share of raft examples whose context holds the source"})
     max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
     save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})

@@ -6,7 +6,8 @@ Ingests the film documents (Docent writes its own Q&A pairs from them; the bench
 trained on), answers a seeded sample of the benchmark's questions with the base model and with retrieval,
 then for each recipe tunes an adapter with the default settings and answers the same questions in the `tuned`
 and `both` modes. Prints contains, token F1, exact match, answer length and abstention for each, with the
-training time, and writes the table to bench/results/recipes.json.
+training time, and writes the table to bench/results/recipes.json. With --workspace and --reuse, a finished run
+of that workspace trained with the same settings stands in for training again (its recorded time is shown).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import json
 import random
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+from assistant import runs
 from assistant.config import AnswerConfig, TuneConfig
 from assistant.evaluate import Question, answer_all, summarise
 from assistant.generate import LLM
@@ -36,6 +39,17 @@ def row(name: str, scores: dict[str, float], seconds: float | None = None) -> st
             f"{scores['length']:7.1f} {scores['abstain']:8.3f}  {took}")  # fmt: skip
 
 
+def trained_before(ws: Path, cfg: TuneConfig) -> runs.Run | None:
+    """The newest finished run trained with these settings (the raft ones aside for closed-book)."""
+    unread = {"raft_k", "raft_p"} if cfg.recipe == "closed-book" else set()
+    want = {k: v for k, v in asdict(cfg).items() if k not in unread}
+    for run in reversed(runs.all_runs(ws)):
+        got = run.config.get("tune", {})
+        if run.status == "finished" and run.adapter.exists() and all(got.get(k) == v for k, v in want.items()):
+            return run
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=int, default=150)
@@ -43,6 +57,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=TuneConfig().epochs)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workspace", type=Path, help="reuse this workspace (ingested if empty)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the workspace's runs with the same settings")
     args = parser.parse_args()
     every = [json.loads(line) for line in (FILM / "questions.jsonl").read_text().splitlines()]
     chosen = random.Random(args.seed).sample(every, args.questions)
@@ -59,9 +74,15 @@ def main() -> None:
             table[mode] = summarise(answer_all(questions, mode, llm, retriever, answer_cfg), args.seed)
             print(row(mode, table[mode]), flush=True)
         for recipe in args.recipes.split(","):
-            start = time.perf_counter()
-            run = tune(TuneConfig(recipe=recipe, epochs=args.epochs), ws)
-            seconds = time.perf_counter() - start
+            cfg = TuneConfig(recipe=recipe, epochs=args.epochs)
+            run = trained_before(ws, cfg) if args.reuse else None
+            if run is not None:
+                print(f"{recipe}: reusing run {run.id}", flush=True)
+                seconds = run.metrics["seconds"]
+            else:
+                start = time.perf_counter()
+                run = tune(cfg, ws)
+                seconds = time.perf_counter() - start
             llm.attach(run.adapter, name=recipe)
             for mode in ("tuned", "both"):
                 table[f"{mode} ({recipe})"] = summarise(
