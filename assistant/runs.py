@@ -86,8 +86,13 @@ def all_runs(workspace: Path) -> list[Run]:
     return sorted(found, key=lambda r: r.created)
 
 
+def finished_runs(workspace: Path) -> list[Run]:
+    """Runs that finished and wrote their adapter, oldest first."""
+    return [r for r in all_runs(workspace) if r.status == "finished" and r.adapter.exists()]
+
+
 def latest_finished(workspace: Path) -> Run | None:
-    done = [r for r in all_runs(workspace) if r.status == "finished" and r.adapter.exists()]
+    done = finished_runs(workspace)
     return done[-1] if done else None
 
 

@@ -43,9 +43,9 @@ def trained_before(ws: Path, cfg: TuneConfig) -> runs.Run | None:
     """The newest finished run trained with these settings (the raft ones aside for closed-book)."""
     unread = {"raft_k", "raft_p"} if cfg.recipe == "closed-book" else set()
     want = {k: v for k, v in asdict(cfg).items() if k not in unread}
-    for run in reversed(runs.all_runs(ws)):
+    for run in reversed(runs.finished_runs(ws)):
         got = run.config.get("tune", {})
-        if run.status == "finished" and run.adapter.exists() and all(got.get(k) == v for k, v in want.items()):
+        if all(got.get(k) == v for k, v in want.items()):
             return run
     return None
 
