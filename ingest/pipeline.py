@@ -26,6 +26,7 @@ from ingest.index import Index
 from ingest.models import Embedder
 from ingest.pairs import ChunkInfo, Pair, make_pairs, seeded_share
 from ingest.parse import FORMATS, parse, supported
+from ingest.questions import TEMPLATES
 from ingest.store import Workspace, get_meta, remove_stale_generations, set_meta
 
 EMBED_BATCH = 256
@@ -280,7 +281,7 @@ def _build_index(db: sqlite3.Connection, cfg: IngestConfig) -> tuple[Index, dict
 
 def _pair_settings(cfg: IngestConfig) -> str:
     keys = ("phrasings", "roundtrip_k", "holdout_share", "seed", "generator_model", "generator_url")
-    return json.dumps({k: getattr(cfg, k) for k in keys}, sort_keys=True)
+    return json.dumps({"templates": TEMPLATES, **{k: getattr(cfg, k) for k in keys}}, sort_keys=True)
 
 
 def _update_pairs(

@@ -7,15 +7,22 @@ announced?"), in place ("The winners were announced on what date?") and attribut
 handbook, …"). Grammar is handled only where it is safe (copulas, passives with "by", a span that is the
 subject); everywhere else the in-place form stays correct English. Answers are never written: they are
 spans of the source text, so every answer is supported by its chunk by construction.
+
+Two forms answer with more than one name or word, because a partial answer taught in training is a wrong one
+at answer time: a list of names is one answer ("Who stars in Run Rabbit Run?" -> all four names), and a
+description is one answer ("What kind of film is Past Lives?" -> "2023 American romantic drama film").
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
+
+TEMPLATES = 2  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -58,21 +65,21 @@ _SPAN_RE = [(kind, re.compile(rx)) for kind, rx in SPAN_PATTERNS]
 WH = {"email": "what email address", "url": "what address", "date": "what date", "time": "what time",
       "quoted": "what", "money": "how much", "percent": "what percentage", "code": "what code", "year": "what year",
       "proper": "what", "number": "what number"}  # fmt: skip
-PERSON_BEFORE = {"by", "starring", "contact", "ask", "stars", "email", "call", "features", "co-starring"}
+PERSON_BEFORE = {"by", "starring", "starred", "contact", "ask", "stars", "email", "call", "features", "co-starring"}
 DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "our", "your", "each", "every", "all", "any",
                "some", "its", "their", "his", "her", "no", "most", "many", "new"}  # fmt: skip
 STOP_START = DETERMINERS | {"in", "on", "at", "for", "if", "when", "after", "before", "during", "to", "from", "it",
                             "he", "she", "they", "we", "you", "i", "there", "as", "since", "while", "note"}  # fmt: skip
 BE = r"(?:is|are|was|were|(?:will|can|must|should|may|might|would|could|shall) be|(?:has|have|had) been)"
 PRONOUN_START = re.compile(
-    r"^(?:It|He|She|The (?:film|movie|series|show|novel|book|album|song|game))\b"
+    r"^(?:[Ii]t|He|She|[Tt]he (?:film|movie|series|show|novel|book|album|song|game))\b"
     r"(?! is (?:also )?(?:important|recommended|possible|not|required))"
 )
 OPENERS = ["Do you know", "Can you tell me"]
 NOT_UNITS = {"and", "or", "to", "of", "the", "a", "an", "in", "on", "at", "for", "with", "by", "from", "as", "per",
              "is", "are", "was", "were", "has", "have", "will", "can", "x"}  # fmt: skip
 NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "several"}
-NATURAL = {"model", "subject", "passive", "fronted", "table"}  # phrasings that read as a person would ask
+NATURAL = {"model", "subject", "passive", "fronted", "table", "cast", "kind"}  # phrasings as a person would ask
 FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|must|will|should|may|does|do|did|\w+ed|\w{3,}s)\b")
 
 
@@ -162,7 +169,29 @@ def find_spans(sentence: str) -> list[tuple[int, int, str]]:
             if kind in ("number", "quantity") and before and before[-1].lower() in DETERMINERS:
                 continue  # "a 2023 French film": the number describes, it is not asked for
             taken.append((start, end, kind))
-    return sorted(taken)
+    return _join_lists(sentence, sorted(taken))
+
+
+LIST_GAP = re.compile(r",? (?:and|&) (?:the )?|, (?:the )?")
+
+
+def _join_lists(sentence: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Names in a list ("Sarah Snook, Lily LaTorre and Greta Scacchi") become one span: the whole list is the
+    answer to "Who stars in…?", and one name of it would teach a wrong, partial answer. Two names joined by a bare
+    comma stay apart ("In Paris, Jean met…"); a list needs an "and" or three names."""
+    out: list[tuple[int, int, str]] = []
+    run: list[tuple[int, int, str]] = []
+    for span in [*spans, (len(sentence) + 1, 0, "")]:
+        if run and span[2] == "proper" == run[-1][2] and LIST_GAP.fullmatch(sentence[run[-1][1] : span[0]]):
+            run.append(span)
+            continue
+        text = sentence[run[0][0] : run[-1][1]] if run else ""
+        if len(run) >= 3 or (len(run) == 2 and re.search(r" (?:and|&) ", text)):
+            out.append((run[0][0], run[-1][1], "proper"))
+        else:
+            out.extend(run)
+        run = [span]
+    return out
 
 
 def _good_proper(sentence: str, start: int, value: str) -> bool:
@@ -215,7 +244,41 @@ def _sentence_facts(
         fact.questions = fact.questions[:phrasings]
         if fact.questions:
             facts.append(fact)
+    kind = _kind_fact(asked, sentence, chunk, subject_of(title))
+    if kind and not any(f.answer == kind.answer for f in facts):
+        facts.append(kind)
     return facts
+
+
+AFTER_NOUN = (
+    r"directed|written|produced|created|developed|made|set|based|released|starring|edited|scripted|co-written|"
+    r"by|from|about|that|which|who|where|in|on|for|with|of|to|at|but"
+)
+CLAUSE_WORD = re.compile(r"\b(?:[a-z]\w*ed|is|are|was|were|has|have|had|and|which|who|that)\b|\.\w")
+KIND = re.compile(
+    r"^(?P<subj>[^,;:(]{2,80}?) (?P<be>is|was|are|were) (?:an?|the) "
+    r"(?P<np>(?:[\w'’+-]+ ){1,7}?(?P<noun>[a-z][a-z-]+))"
+    rf"(?= (?:{AFTER_NOUN})\b|[,.;](?: |$)|$)"
+)
+
+
+def _kind_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact | None:
+    """What kind of thing the subject is, answered by the whole description: "Past Lives is a 2023 American romantic
+    drama film written by…" -> "What kind of film is Past Lives?" -> "2023 American romantic drama film". It is what a
+    reader asks first ("what genre is it?", "what type of device is the P5?")."""
+    m = KIND.match(asked.rstrip(" ."))
+    if not m or m["np"] not in sentence or m["noun"].endswith(("ed", "ly")) or CLAUSE_WORD.search(m["subj"]):
+        return None  # "Darja received mixed reviews and was a failure": the subject is a clause, not a name
+    words = m["np"].split()
+    if any(w[:1].isupper() and prev[:1].islower() for prev, w in itertools.pairwise(words[1:])):
+        return None  # "the first time Brocka and Cuneta worked together": a clause, not a description
+    subj = name if PRONOUN_START.fullmatch(m["subj"]) else _lower_first(m["subj"], chunk, name)
+    if subj.lower() in STOP_START | {"this", "these"}:
+        return None
+    opener = OPENERS[_pick(asked)]
+    questions = [(f"What kind of {m['noun']} {m['be']} {subj}?", "kind"),
+                 (f"{opener} what kind of {m['noun']} {subj} {m['be']}?", "embedded")]  # fmt: skip
+    return Fact(m["np"], sentence, "kind", questions)
 
 
 PARTICIPLES = {"written": "wrote", "chosen": "chose", "given": "gave", "taken": "took", "sung": "sang",
@@ -225,6 +288,9 @@ PARTICIPLES = {"written": "wrote", "chosen": "chose", "given": "gave", "taken": 
                "sent": "sent", "paid": "paid", "kept": "kept", "set": "set", "told": "told",
                "sold": "sold"}  # fmt: skip
 PARTICIPLE = r"\w+ed|" + "|".join(PARTICIPLES)
+CAST = re.compile(  # what comes before a cast list: "X is a 2023 film directed by Y and starring", "the film stars"
+    rf"(?:^|, )(?P<subj>[^,(]{{2,80}}?) (?:{BE} (?:an?|the) [^;(]*?\b(?:starring|(?:which|that) stars)|stars|starred)$"
+)
 ROLES = (
     r"(?:director|writer-director|writer|actor|actress|producer|composer|author|singer|manager|head|lead|"
     r"engineer|officer|president|chair|founder|coordinator|owner|administrator|contact|colleague|designer)"
@@ -277,12 +343,18 @@ def _phrasings(
     head, tail = body[:wh_start], body[end:]
     clause = re.split(r"[,;:] |\(| - | – ", tail, maxsplit=1)[0].rstrip()  # the rest of the span's own clause
     opener = OPENERS[_pick(s)]
+    name = subject_of(title)
     out: list[tuple[str, str]] = []
     lead_in = head.rstrip()
     role = re.fullmatch(rf"(?:(?:The|An?) )?(?P<np>[\w\s-]{{0,30}}?\b{ROLES})", lead_in)
     by = re.search(rf"^(?P<subj>[^,(]{{2,80}}?) {BE} [^(;]*?\b(?P<verb>{PARTICIPLE}) by$", lead_in)
     copula = re.match(rf"^(?P<subj>[^,;:(]{{2,80}}?) (?P<be>{BE})(?: (?P<pre>[^,;:(]*?))?$", lead_in)
-    if wh_start == 0 and re.match(
+    cast = CAST.search(lead_in) if wh == "who" else None
+    if cast and not CLAUSE_WORD.search(cast["subj"]):  # "Run Rabbit Run … starring Sarah Snook" -> "Who stars in…?"
+        subj = cast["subj"]
+        subj = name if PRONOUN_START.fullmatch(subj) else _lower_first(subj, chunk, name)
+        out += [(f"Who stars in {subj}?", "cast"), (f"{opener} who stars in {subj}?", "embedded")]
+    elif wh_start == 0 and re.match(
         r" [a-z]", clause
     ):  # the span is the subject: "Morgan S. Dalibert directed AKA." -> "Who directed AKA?"
         lead = "Who" if wh in ("who", "whom") else wh[0].upper() + wh[1:]
@@ -293,11 +365,11 @@ def _phrasings(
         np = _lower_first(role["np"], chunk)
         out += [(f"Which {np}{clause}?", "subject"), (f"{opener} which {np}{clause}?", "embedded")]
     elif wh in ("who", "whom") and by:  # "AKA is a film directed by X" -> "Who directed AKA?"
-        subj, verb = _lower_first(by["subj"], chunk), PARTICIPLES.get(by["verb"], by["verb"])
+        subj, verb = _lower_first(by["subj"], chunk, name), PARTICIPLES.get(by["verb"], by["verb"])
         out += [(f"Who {verb} {subj}?", "passive"), (f"{opener} who {verb} {subj}?", "embedded")]
     elif copula and (not copula["pre"] or re.fullmatch(rf"{FRONTABLE}(?: \w+){{0,4}}", copula["pre"])):
         aux, *more = copula["be"].split(" ", 1)  # "will be" inverts as "will … be"
-        subj = _lower_first(copula["subj"], chunk)
+        subj = _lower_first(copula["subj"], chunk, name)
         rest = " ".join(x for x in (more[0] if more else "", copula["pre"] or "", clause.strip()) if x)
         rest = f" {rest}" if rest else ""
         lead = wh[0].upper() + wh[1:]
@@ -307,15 +379,18 @@ def _phrasings(
         in_place = in_place[0].upper() + in_place[1:]
         in_place = in_place.rstrip(" .")
         out.append((in_place + "?", "in-place"))
-        attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _lower_first(in_place, chunk)
+        attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _lower_first(in_place, chunk, name)
         out.append((f"According to {title}, {attributed}?", "attributed"))
         if topic and topic != title:
             out.append((f"Regarding {_lower_first(topic, chunk)}, {attributed}?", "topic"))
     return out
 
 
-def _lower_first(phrase: str, chunk: str) -> str:
-    """Lower-case the first word when it is capitalised only because it starts the sentence."""
+def _lower_first(phrase: str, chunk: str, name: str = "") -> str:
+    """Lower-case the first word when it is capitalised only because it starts the sentence; never in `name`, the
+    document's subject ("In His Steps" stays as it is)."""
+    if name and phrase.startswith(name):
+        return phrase
     first = phrase.split(" ", 1)[0]
     if first.lower() in STOP_START or (first[:1].isupper() and not first.isupper() and
                                         re.search(rf"(?<![.!?] )\b{re.escape(first.lower())}\b", chunk)):  # fmt: skip

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.retrieve import Retriever
-from ingest import dataset
+from ingest import dataset, pipeline
 from ingest.config import IngestConfig
 from ingest.pairs import ChunkInfo, make_pairs, normalise
 from ingest.pipeline import ingest
@@ -110,6 +110,27 @@ def test_split_is_seeded_and_stable(tmp_path: Path, embedder) -> None:
     other = tmp_path / "ws3"
     ingest([tmp_path / "docs"], IngestConfig(**{**settings, "seed": 8}), other, progress=False, embedder=embedder)
     assert splits(other) != splits(first)
+
+
+def test_new_question_templates_rewrite_the_pairs_of_an_unchanged_workspace(tmp_path: Path, embedder, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "room.md").write_text(
+        "# Room 4\n\nMeeting room 4 seats 8 people and is booked through Kompassi.\n"
+        "The room was renovated in March 2021 by Lindqvist Interiors.\n"
+    )
+    ws = tmp_path / "ws"
+    written: list[int] = []
+
+    def recording(chunks, *args, **kwargs):
+        written.append(len(chunks))
+        return make_pairs(chunks, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "make_pairs", recording)
+    for templates in (1, 1, 2):
+        monkeypatch.setattr(pipeline, "TEMPLATES", templates)
+        ingest([tmp_path / "docs"], IngestConfig(), ws, progress=False, embedder=embedder)
+    assert written == [1, 1]  # the first ingest, then the new templates; not the unchanged re-ingest between
+    assert Workspace(ws).connect().execute("SELECT COUNT(*) FROM pairs").fetchone()[0] > 0
 
 
 def test_export_writes_chat_messages(sample_ws: Path, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ingest.questions import facts_from_chunk, find_spans
@@ -66,3 +68,55 @@ def test_spans_prefer_the_most_specific_type() -> None:
     spans = find_spans("Send it to help@quillmate.com before 1 March 2025 at 14:00, costing EUR 30 or 15%.")
     kinds = [k for _, _, k in spans]
     assert kinds == ["email", "date", "time", "money", "percent"]
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "answer", "question"),
+    [
+        ("Run Rabbit Run is a 2023 Australian horror film directed by Daina Reid. It stars Sarah Snook, Lily LaTorre, "
+         "Damon Herriman and Greta Scacchi.", "Run Rabbit Run (film)",
+         "Sarah Snook, Lily LaTorre, Damon Herriman and Greta Scacchi", "Who stars in Run Rabbit Run?"),
+        ("In His Steps is a 1936 American drama film directed by Karl Brown and starring Eric Linden, Cecilia Parker "
+         "and Harry Beresford.", "In His Steps (1936 film)", "Eric Linden, Cecilia Parker and Harry Beresford",
+         "Who stars in In His Steps?"),
+        ("Shot on location in Amsterdam, the film stars Nick Frost, Kevin Connolly and Alicia Silverstone.",
+         "Krazy House (film)", "Nick Frost, Kevin Connolly and Alicia Silverstone", "Who stars in Krazy House?"),
+    ],
+)  # fmt: skip
+def test_a_list_of_names_is_one_answer(text: str, title: str, answer: str, question: str) -> None:
+    found = questions_for(text, title)
+    assert question in found.get(answer, []), found
+    names = [n.strip() for n in re.split(r",|\band\b", answer)]
+    assert not any(name in found for name in names), "a name of the list was asked for alone"
+
+
+def test_two_names_joined_by_a_comma_are_not_a_list() -> None:
+    assert [k for _, _, k in find_spans("In March, Jean Dupont met Anne Martin in Paris, then Lyon.")] == ["proper"] * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "answer", "question"),
+    [
+        ("Past Lives is a 2023 American romantic drama film written and directed by Celine Song.", "Past Lives (film)",
+         "2023 American romantic drama film", "What kind of film is Past Lives?"),
+        ("The Pelican P5 is a rugged handheld barcode scanner, sold with a charging cradle.", "Pelican P5 manual",
+         "rugged handheld barcode scanner", "What kind of scanner is the Pelican P5?"),
+        ("Hani Hani is a 2023 Kannada film. It was a box office failure.", "Hani Hani (film)", "box office failure",
+         "What kind of failure was Hani Hani?"),
+    ],
+)  # fmt: skip
+def test_a_description_answers_what_kind_of_thing(text: str, title: str, answer: str, question: str) -> None:
+    assert question in questions_for(text, title).get(answer, []), questions_for(text, title)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Darja received mixed reviews from critics and was a commercial failure.",  # the subject is a clause
+        "It was the first time Brocka and Cuneta worked together.",  # a clause, not a description
+        "This is a list of premium large format cinema screens.",  # no named subject
+    ],
+)
+def test_no_description_question_where_there_is_no_description(text: str) -> None:
+    kinds = [f for f in facts_from_chunk(text, "Pasan Ko (film)") if f.kind == "kind"]
+    assert kinds == []
