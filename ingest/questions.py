@@ -244,9 +244,9 @@ def _sentence_facts(
         fact.questions = fact.questions[:phrasings]
         if fact.questions:
             facts.append(fact)
-    kind = _kind_fact(asked, sentence, chunk, subject_of(title))
-    if kind and not any(f.answer == kind.answer for f in facts):
-        facts.append(kind)
+    description = _description_fact(asked, sentence, chunk, subject_of(title))
+    if description and not any(f.answer == description.answer for f in facts):
+        facts.append(description)
     return facts
 
 
@@ -262,7 +262,7 @@ KIND = re.compile(
 )
 
 
-def _kind_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact | None:
+def _description_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact | None:
     """What kind of thing the subject is, answered by the whole description: "Past Lives is a 2023 American romantic
     drama film written by…" -> "What kind of film is Past Lives?" -> "2023 American romantic drama film". It is what a
     reader asks first ("what genre is it?", "what type of device is the P5?")."""
