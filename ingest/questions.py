@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-TEMPLATES = 2  # raise when the questions written change: ingest then writes every workspace's pairs again
+TEMPLATES = 3  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -254,10 +254,10 @@ AFTER_NOUN = (
     r"directed|written|produced|created|developed|made|set|based|released|starring|edited|scripted|co-written|"
     r"by|from|about|that|which|who|where|in|on|for|with|of|to|at|but"
 )
-CLAUSE_WORD = re.compile(r"\b(?:[a-z]\w*ed|is|are|was|were|has|have|had|and|which|who|that)\b|\.\w")
+CLAUSE_WORD = re.compile(r"\b(?:[a-z]\w*(?:ed|ing)|is|are|was|were|has|have|had|and|which|who|that)\b|\.\w")
 KIND = re.compile(
     r"^(?P<subj>[^,;:(]{2,80}?) (?P<be>is|was|are|were) (?:an?|the) "
-    r"(?P<np>(?:[\w'’+-]+ ){1,7}?(?P<noun>[a-z][a-z-]+))"
+    rf"(?P<np>(?:(?!(?:{AFTER_NOUN}) )[\w'’+-]+ ){{1,7}}?(?P<noun>[a-z][a-z-]+))"
     rf"(?= (?:{AFTER_NOUN})\b|[,.;](?: |$)|$)"
 )
 
@@ -269,12 +269,14 @@ def _description_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact 
     m = KIND.match(asked.rstrip(" ."))
     if not m or m["np"] not in sentence or m["noun"].endswith(("ed", "ly")) or CLAUSE_WORD.search(m["subj"]):
         return None  # "Darja received mixed reviews and was a failure": the subject is a clause, not a name
+    if len(m["subj"].split()) > 8:
+        return None  # a heading run into the sentence, as PDFs give: "Restoring the database A full restore of…"
     words = m["np"].split()
     if any(w[:1].isupper() and prev[:1].islower() for prev, w in itertools.pairwise(words[1:])):
         return None  # "the first time Brocka and Cuneta worked together": a clause, not a description
     subj = name if PRONOUN_START.fullmatch(m["subj"]) else _lower_first(m["subj"], chunk, name)
-    if subj.lower() in STOP_START | {"this", "these"}:
-        return None
+    if subj.lower() in STOP_START | {"this", "these"} or subj.split()[0] in ("a", "an", "A", "An"):
+        return None  # "A site is a physical location": a definition of a word, not a description of a thing
     opener = OPENERS[_pick(asked)]
     questions = [(f"What kind of {m['noun']} {m['be']} {subj}?", "kind"),
                  (f"{opener} what kind of {m['noun']} {subj} {m['be']}?", "embedded")]  # fmt: skip

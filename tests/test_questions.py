@@ -115,6 +115,9 @@ def test_a_description_answers_what_kind_of_thing(text: str, title: str, answer:
         "Darja received mixed reviews from critics and was a commercial failure.",  # the subject is a clause
         "It was the first time Brocka and Cuneta worked together.",  # a clause, not a description
         "This is a list of premium large format cinema screens.",  # no named subject
+        "A site is a physical location where scanners are used.",  # the definition of a word
+        "QM-Staff is the network for company laptops.",  # "network" alone describes nothing; "for" ends it
+        "Restoring the Harbor database A full restore of the Harbor database is a SEV1 incident.",  # a heading
     ],
 )
 def test_no_description_question_where_there_is_no_description(text: str) -> None:
