@@ -274,7 +274,7 @@ def _description_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact 
     words = m["np"].split()
     if any(w[:1].isupper() and prev[:1].islower() for prev, w in itertools.pairwise(words[1:])):
         return None  # "the first time Brocka and Cuneta worked together": a clause, not a description
-    subj = name if PRONOUN_START.fullmatch(m["subj"]) else _lower_first(m["subj"], chunk, name)
+    subj = _mid_sentence(m["subj"], chunk, name)
     if subj.lower() in STOP_START | {"this", "these"} or subj.split()[0] in ("a", "an", "A", "An"):
         return None  # "A site is a physical location": a definition of a word, not a description of a thing
     opener = OPENERS[_pick(asked)]
@@ -353,8 +353,7 @@ def _phrasings(
     copula = re.match(rf"^(?P<subj>[^,;:(]{{2,80}}?) (?P<be>{BE})(?: (?P<pre>[^,;:(]*?))?$", lead_in)
     cast = CAST.search(lead_in) if wh == "who" else None
     if cast and not CLAUSE_WORD.search(cast["subj"]):  # "Run Rabbit Run … starring Sarah Snook" -> "Who stars in…?"
-        subj = cast["subj"]
-        subj = name if PRONOUN_START.fullmatch(subj) else _lower_first(subj, chunk, name)
+        subj = _mid_sentence(cast["subj"], chunk, name)
         out += [(f"Who stars in {subj}?", "cast"), (f"{opener} who stars in {subj}?", "embedded")]
     elif wh_start == 0 and re.match(
         r" [a-z]", clause
@@ -364,14 +363,14 @@ def _phrasings(
     elif (
         role and clause
     ):  # "American writer-director Julie Taymor served…" -> "Which American writer-director served…?"
-        np = _lower_first(role["np"], chunk)
+        np = _mid_sentence(role["np"], chunk)
         out += [(f"Which {np}{clause}?", "subject"), (f"{opener} which {np}{clause}?", "embedded")]
     elif wh in ("who", "whom") and by:  # "AKA is a film directed by X" -> "Who directed AKA?"
-        subj, verb = _lower_first(by["subj"], chunk, name), PARTICIPLES.get(by["verb"], by["verb"])
+        subj, verb = _mid_sentence(by["subj"], chunk, name), PARTICIPLES.get(by["verb"], by["verb"])
         out += [(f"Who {verb} {subj}?", "passive"), (f"{opener} who {verb} {subj}?", "embedded")]
     elif copula and (not copula["pre"] or re.fullmatch(rf"{FRONTABLE}(?: \w+){{0,4}}", copula["pre"])):
         aux, *more = copula["be"].split(" ", 1)  # "will be" inverts as "will … be"
-        subj = _lower_first(copula["subj"], chunk, name)
+        subj = _mid_sentence(copula["subj"], chunk, name)
         rest = " ".join(x for x in (more[0] if more else "", copula["pre"] or "", clause.strip()) if x)
         rest = f" {rest}" if rest else ""
         lead = wh[0].upper() + wh[1:]
@@ -381,16 +380,19 @@ def _phrasings(
         in_place = in_place[0].upper() + in_place[1:]
         in_place = in_place.rstrip(" .")
         out.append((in_place + "?", "in-place"))
-        attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _lower_first(in_place, chunk, name)
+        attributed = in_place[0].lower() + in_place[1:] if wh_start == 0 else _mid_sentence(in_place, chunk, name)
         out.append((f"According to {title}, {attributed}?", "attributed"))
         if topic and topic != title:
-            out.append((f"Regarding {_lower_first(topic, chunk)}, {attributed}?", "topic"))
+            out.append((f"Regarding {_mid_sentence(topic, chunk)}, {attributed}?", "topic"))
     return out
 
 
-def _lower_first(phrase: str, chunk: str, name: str = "") -> str:
-    """Lower-case the first word when it is capitalised only because it starts the sentence; never in `name`, the
-    document's subject ("In His Steps" stays as it is)."""
+def _mid_sentence(phrase: str, chunk: str, name: str = "") -> str:
+    """The phrase as it reads inside a question: the first word lower-cased when it is capitalised only because it
+    starts the sentence, but never in `name`, the document's subject ("In His Steps" stays as it is); a pronoun
+    alone ("it", "the film") becomes that subject."""
+    if name and PRONOUN_START.fullmatch(phrase):
+        return name
     if name and phrase.startswith(name):
         return phrase
     first = phrase.split(" ", 1)[0]
