@@ -43,18 +43,21 @@ class TuneConfig:
         default="mixed",
         metadata={"help": "training data: closed-book (question only), raft (question + retrieved chunks) or mixed"},
     )
-    epochs: float = field(default=2.0, metadata={"help": "passes over the training pairs"})
+    # Knowledge takes many updates at a high rate. On 12 film documents, three epochs at 1e-3, rank 16 and 16
+    # examples an update taught the embedded model 3 % of its own training questions; at the settings below, 84 %,
+    # and 98 % in six epochs, which also answer more of the benchmark's questions (0.342 against 0.247, README).
+    epochs: float = field(default=3.0, metadata={"help": "passes over the training pairs; more = more facts learnt"})
     learning_rate: float = field(
-        default=1e-3, metadata={"help": "peak learning rate; LoRA on a small model takes high"}
+        default=2e-3, metadata={"help": "peak learning rate; LoRA on a small model takes high"}
     )
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank: capacity of the adapter"})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scale (alpha / r multiplies the update)"})
+    lora_r: int = field(default=32, metadata={"help": "LoRA rank: capacity of the adapter"})
+    lora_alpha: int = field(default=64, metadata={"help": "LoRA scale (alpha / r multiplies the update)"})
     lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
     target_modules: str = field(
         default="all-linear", metadata={"help": "layers that get adapters: all-linear, or names like q_proj,v_proj"}
     )
     batch_size: int = field(default=8, metadata={"help": "examples per step on each device"})
-    grad_accum: int = field(default=2, metadata={"help": "steps whose gradients add up before an update"})
+    grad_accum: int = field(default=1, metadata={"help": "steps whose gradients add up before an update"})
     max_length: int = field(
         default=1024, metadata={"help": "longest example in tokens; longer ones are counted, left out"}
     )

@@ -1,6 +1,6 @@
 """`docent tune`: LoRA fine-tuning on the workspace's Q&A pairs, with transformers' Trainer.
 
-    docent tune [--recipe mixed] [--epochs 2] [--learning-rate 1e-3] ...
+    docent tune [--recipe mixed] [--epochs 3] [--learning-rate 2e-3] ...
     docent tune --resume RUN                    # go on from the run's last checkpoint
     accelerate launch -m assistant.cli tune     # several GPUs (one process each); same settings
 
