@@ -1,6 +1,6 @@
 """Does tuning put the documents' facts into the model? Settings side by side on a slice of the film set.
 
-    python bench/knowledge.py [--docs 24] [--questions 100] \
+    python bench/knowledge.py [--docs 12] [--questions 100] \
         --settings "learning_rate=1e-3,lora_r=16,lora_alpha=32,grad_accum=2,epochs=3" --settings "epochs=6"
 
 Ingests the first `--docs` film documents (Docent writes its own Q&A pairs from them; the benchmark's questions
@@ -49,7 +49,7 @@ def parse_settings(text: str) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=24)
+    parser.add_argument("--docs", type=int, default=12)
     parser.add_argument("--questions", type=int, default=100, help="training questions asked back")
     parser.add_argument("--settings", action="append", default=[], help="TuneConfig fields, e.g. epochs=6")
     args = parser.parse_args()
