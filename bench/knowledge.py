@@ -24,7 +24,7 @@ from pathlib import Path
 
 from assistant import data
 from assistant.config import AnswerConfig, TuneConfig
-from assistant.evaluate import Question, answer_all, summarise
+from assistant.evaluate import Question, answer_all, file_questions, summarise
 from assistant.generate import LLM
 from assistant.tune import tune
 from ingest.config import IngestConfig
@@ -55,8 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = sorted((FILM / "docs").iterdir())[: args.docs]
     names = {p.name for p in chosen}
-    bench = [json.loads(line) for line in (FILM / "questions.jsonl").read_text().splitlines()]
-    film_qs = [Question(q["question"], q["answer"], q["doc"]) for q in bench if q["doc"] in names]
+    film_qs = [q for q in file_questions(FILM / "questions.jsonl") if q.doc in names]
     answer_cfg = AnswerConfig(max_new_tokens=32)
     table: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp:
