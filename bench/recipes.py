@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
 import time
 from dataclasses import asdict
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from assistant import runs
 from assistant.config import AnswerConfig, TuneConfig
-from assistant.evaluate import Question, answer_all, summarise
+from assistant.evaluate import answer_all, file_questions, sample, summarise
 from assistant.generate import LLM
 from assistant.retrieve import Retriever
 from assistant.tune import tune
@@ -59,9 +58,7 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, help="reuse this workspace (ingested if empty)")
     parser.add_argument("--reuse", action="store_true", help="reuse the workspace's runs with the same settings")
     args = parser.parse_args()
-    every = [json.loads(line) for line in (FILM / "questions.jsonl").read_text().splitlines()]
-    chosen = random.Random(args.seed).sample(every, args.questions)
-    questions = [Question(q["question"], q["answer"], q["doc"]) for q in chosen]
+    questions = sample(file_questions(FILM / "questions.jsonl"), args.questions, args.seed)
     answer_cfg = AnswerConfig(max_new_tokens=48)
     table: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
