@@ -8,11 +8,17 @@ looks like binary data, is refused with a reason the user can act on.
 from __future__ import annotations
 
 import codecs
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 SNIFF_BYTES = 1 << 20  # the encoding is told from the first MiB; enough for any detector, bounded for huge files
 READ_BYTES = 1 << 20
+
+# A compressed part may inflate at most this many times, once it is over ZIP_GRACE: Apache POI's default, which no
+# genuine Office file it has met in years of use exceeds, while a zip bomb inflates thousands of times.
+ZIP_RATIO = 100
+ZIP_GRACE = 1 << 20
 
 LATIN = ("Basic Latin", "Latin", "General Punctuation", "Control character", "Spacing Modifier", "Currency")
 BOMS = [
@@ -63,6 +69,27 @@ def sniff_encoding(head: bytes) -> str:
         except UnicodeDecodeError:
             pass
     return str(best.encoding)
+
+
+def check_zip(path: Path, max_bytes: int) -> None:
+    """Refuse a Word file (a zip) whose parts would expand past `max_bytes`, or inflate like a zip bomb.
+
+    The parts' declared sizes are checked before anything is inflated; a part whose data inflates past its
+    declared size is cut there by zipfile, which then fails its checksum, so the declared sizes bound the actual."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ParseError(f"not a readable Word file ({err}); open and re-save it in Word or LibreOffice") from err
+    total = sum(p.file_size for p in parts)
+    if total > max_bytes:
+        raise ParseError(f"it expands to {total / 1e6:,.1f} MB, over the {max_bytes / 1e6:g} MB limit; raise "
+                         "--max-file-mb if the file is genuine")  # fmt: skip
+    for part in parts:
+        if part.file_size > ZIP_GRACE and part.file_size > ZIP_RATIO * max(part.compress_size, 1):
+            ratio = part.file_size / max(part.compress_size, 1)
+            raise ParseError(f"its part {part.filename} inflates {ratio:,.0f} times (to {part.file_size / 1e6:,.1f} "
+                             "MB), as only a zip bomb does")  # fmt: skip
 
 
 def read_text(path: Path, notes: list[str]) -> Iterator[str]:

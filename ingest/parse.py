@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.decode import ParseError, read_lines
+from ingest.decode import ParseError, check_zip, read_lines
 
 FORMATS = {
     ".pdf": "pdf",
@@ -42,12 +42,16 @@ class Parsed:
     notes: list[str] = field(default_factory=list)  # warnings for the report, e.g. "decoded as cp1252"
 
 
-def parse(path: Path) -> Parsed:
+def parse(path: Path, max_bytes: int | None = None) -> Parsed:
+    """The file's blocks; `max_bytes` bounds what a compressed format (DOCX) may expand to. PDF streams are bounded
+    by pypdf itself (75 MB each), and the time and memory of any one file by `sandbox.Reader`."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ParseError(f"unsupported file type {path.suffix or '(none)'!r}; Docent reads {supported()}")
     if path.stat().st_size == 0:
         raise ParseError("empty file")
+    if fmt == "docx" and max_bytes is not None:
+        check_zip(path, max_bytes)
     return PARSERS[fmt](path)
 
 

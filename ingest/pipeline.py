@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,8 +26,9 @@ from ingest.decode import ParseError
 from ingest.index import Index
 from ingest.models import Embedder
 from ingest.pairs import ChunkInfo, Pair, make_pairs, seeded_share
-from ingest.parse import FORMATS, parse, supported
+from ingest.parse import FORMATS, supported
 from ingest.questions import TEMPLATES
+from ingest.sandbox import Reader
 from ingest.store import Workspace, get_meta, remove_stale_generations, set_meta
 
 EMBED_BATCH = 256
@@ -61,20 +63,41 @@ def chunk_context(title: str, heading: str) -> str:
 
 
 def discover(paths: list[Path], report: Report) -> list[tuple[Path, Path]]:
-    """(root, file) for every file under the given paths, hidden files and folders left out."""
+    """(root, file) for every file under the given paths, hidden files and folders left out.
+
+    A link inside a folder is followed only while it stays inside that folder: `ln -s /etc/passwd docs/x.txt` must
+    not put /etc/passwd in the index. Each link that leaves is one line in the report; a file given by name is
+    read wherever it lies, since the user named it."""
     found: list[tuple[Path, Path]] = []
     for given in paths:
         path = given.expanduser().resolve()
         if path.is_file():
             found.append((path.parent, path))
         elif path.is_dir():
-            for file in sorted(path.rglob("*")):
-                rel = file.relative_to(path)
-                if file.is_file() and not any(p.startswith((".", "~$")) for p in rel.parts):
-                    found.append((path, file))
+            for file in _walk(path, report):
+                found.append((path, file))
         else:
             report.failed.append((str(given), "no such file or folder"))
     return found
+
+
+def _walk(root: Path, report: Report) -> Iterator[Path]:
+    """Files under `root` in name order, not hidden; links leaving `root` reported and not followed."""
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$")))
+        for name in sorted([*files, *(d for d in dirs if os.path.islink(os.path.join(folder, d)))]):
+            path = Path(folder) / name
+            if name.startswith((".", "~$")):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    report.skipped.append((str(path), f"a link to {target}, outside the folder given: not followed"))
+                    continue
+                if target.is_dir():
+                    continue  # its files are read where they lie, inside the folder
+            if path.is_file():
+                yield path
 
 
 def sha256(path: Path) -> str:
@@ -105,11 +128,12 @@ def ingest(
     files = discover(paths, report)
     if embedder is None or embedder.name != cfg.embedder:
         embedder = Embedder(cfg.embedder)
-    with ws.writer() as db:
+    reader = Reader(cfg.max_parse_mb, cfg.max_parse_s, int(cfg.max_file_mb * 1_000_000))
+    with ws.writer() as db, reader:
         _check_embedder(db, cfg, embedder)
         seen: set[str] = set()
         for done, (root, file) in enumerate(tqdm(files, desc="Parsing", unit="file", disable=not progress), 1):
-            _ingest_file(db, root, file, cfg, embedder, report, seen)
+            _ingest_file(db, root, file, cfg, embedder, reader, report, seen)
             step("Reading documents", done, len(files))
         if cfg.prune:
             report.removed = _prune(db, paths, seen)
@@ -166,8 +190,8 @@ def _check_embedder(db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedde
 
 
 def _ingest_file(
-    db: sqlite3.Connection, root: Path, file: Path, cfg: IngestConfig, embedder: Embedder, report: Report,
-    seen: set[str],
+    db: sqlite3.Connection, root: Path, file: Path, cfg: IngestConfig, embedder: Embedder, reader: Reader,
+    report: Report, seen: set[str],
 ) -> None:  # fmt: skip
     shown = str(file)
     seen.add(str(file))
@@ -192,7 +216,7 @@ def _ingest_file(
             rows = db.execute("SELECT text_hash, embedding FROM chunks WHERE doc_id = ?", (old["id"],))
             cached = {r[0]: r[1] for r in rows if r[1] is not None}
             db.execute("DELETE FROM documents WHERE id = ?", (old["id"],))
-        parsed = parse(file)
+        parsed = reader.parse(file)
         doc_id = db.execute(
             "INSERT INTO documents(path, name, title, format, sha256, size, ingested_at) VALUES (?,?,?,?,?,?,?)",
             (str(file), str(file.relative_to(root)), parsed.title, parsed.format, digest, size,

@@ -117,3 +117,40 @@ def write_bad_files(folder: Path) -> dict[str, Path]:
     files["undecodable"].write_bytes(bytes(range(0x80, 0x100)) * 4)
     files["corrupt_docx"].write_bytes(b"PK\x03\x04 not really a zip file")
     return files
+
+
+def write_docx_bomb(path: Path, megabytes: int) -> Path:
+    """A valid Word file whose text is `megabytes` MB of empty paragraphs: a few dozen KB on disk."""
+    import zipfile
+
+    write_docx(path.with_suffix(".seed.docx"), "Bomb", "Part", "Nothing to see.")
+    with zipfile.ZipFile(path.with_suffix(".seed.docx")) as seed, zipfile.ZipFile(path, "w") as out:
+        for item in seed.infolist():
+            data = seed.read(item.filename)
+            if item.filename == "word/document.xml":
+                head, _, tail = data.decode().partition("<w:body>")
+                empty = "<w:p/>" * (megabytes * 1_000_000 // 6)
+                data = f"{head}<w:body>{empty}{tail}".encode()
+            out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    path.with_suffix(".seed.docx").unlink()
+    return path
+
+
+def write_lying_docx(path: Path) -> Path:
+    """A Word file whose document part claims to hold 2 KB and inflates to 5 MB: its zip sizes are forged."""
+    import struct
+    import zipfile
+
+    write_docx_bomb(path, 5)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("word/document.xml")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, info.header_offset + 22, 2000)  # the local header's uncompressed size
+    at = data.find(b"PK\x01\x02")
+    while at != -1:  # the central directory's entries
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46 : at + 46 + name_len]) == b"word/document.xml":
+            struct.pack_into("<I", data, at + 24, 2000)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
