@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig
+from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Streams, Timing
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
@@ -30,9 +30,7 @@ def answer(
     cfg: AnswerConfig,
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
-    question = question.strip()
-    if not question:
-        raise ValueError("the question is empty")
+    question = check_question(question)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     result = Answer(question, mode, "")

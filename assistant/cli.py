@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig
+from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig, check_question
 from ingest.config import IngestConfig, workspace_path
 
 
@@ -64,14 +64,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieve import Retriever
 
-    retriever = Retriever(workspace_path(args.workspace))
     if args.file:
-        return _search_file(retriever, Path(args.file), args)
+        return _search_file(Retriever(workspace_path(args.workspace)), Path(args.file), args)
     if not args.query:
         raise SystemExit("docent search: give a QUERY, or --file QUESTIONS.jsonl")
-    (sources,) = retriever.search([args.query], k=args.k, fusion=args.fusion)
+    query = check_question(args.query)
+    retriever = Retriever(workspace_path(args.workspace))
+    (sources,) = retriever.search([query], k=args.k, fusion=args.fusion)
     if args.json:
-        print(json.dumps({"question": args.query, "results": [s.to_json() for s in sources]}, ensure_ascii=False))
+        print(json.dumps({"question": query, "results": [s.to_json() for s in sources]}, ensure_ascii=False))
         return 0
     for s in sources:
         print(f"{s.rank}. {s.doc} › {s.heading or s.title}  (score {s.score:.3f})\n   {s.snippet(240)}\n")
@@ -91,6 +92,7 @@ def _search_file(retriever: Any, file: Path, args: argparse.Namespace) -> int:
                 item = json.loads(line)
                 if not isinstance(item, dict) or not str(item.get("question", "")).strip():
                     raise ValueError('no "question" field')
+                check_question(str(item["question"]))
             except ValueError as err:
                 print(
                     f'{file}:{number}: skipped, {err}; each line must be a JSON object with a "question"',
@@ -115,6 +117,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.retrieve import Retriever
 
     cfg = config_from(args, AnswerConfig)
+    question = check_question(args.question)  # before any model loads
     workspace = workspace_path(args.workspace)
     print("Loading models…", file=sys.stderr, flush=True)
     retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
@@ -128,7 +131,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                   f"it was trained ({shown}). Run `docent tune` to include them.", file=sys.stderr)  # fmt: skip
     else:
         llm = LLM(cfg.llm)
-    result = answer(args.question, args.mode, llm, retriever, cfg, on_text=lambda t: print(t, end="", flush=True))
+    result = answer(question, args.mode, llm, retriever, cfg, on_text=lambda t: print(t, end="", flush=True))
     print()
     if result.sources:
         print("\nSources:")
@@ -182,11 +185,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from ingest.store import Workspace
 
     workspace = workspace_path(args.workspace)
+    db = Workspace(workspace).connect()  # a folder that is not a workspace, or a damaged one, says so here
     found = runs.all_runs(workspace)
     if not found:
         print(f"No fine-tuning runs in {workspace} yet: run `docent tune`.")
         return 0
-    db = Workspace(workspace).connect()
     default = runs.latest_finished(workspace)
     print(f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s}  documents")
     for run in found:
@@ -261,18 +264,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    import getpass
+    """Becomes the Streamlit server (exec, not a child), so that a supervisor's SIGTERM reaches the server itself."""
     import os
-    import subprocess
 
+    from assistant import access
     from assistant.service import MAX_UPLOAD_MB
 
     env = {**os.environ, "DOCENT_WORKSPACE": str(workspace_path(args.workspace).resolve())}
     if args.llm:
         env["DOCENT_LLM"] = args.llm
+    if "DOCENT_PASSWORD" in env and not env["DOCENT_PASSWORD"]:
+        raise ValueError("DOCENT_PASSWORD is set but empty, which would leave the app open: set a password, "
+                         "or unset it to run without one")  # fmt: skip
     if args.password:
-        env["DOCENT_PASSWORD"] = getpass.getpass("Password for the web app: ")
-    if args.host not in ("localhost", "127.0.0.1", "::1") and not env.get("DOCENT_PASSWORD"):
+        env["DOCENT_PASSWORD_HASH"] = access.hash_password(_new_password())
+        env.pop("DOCENT_PASSWORD", None)
+    protected = env.get("DOCENT_PASSWORD") or env.get("DOCENT_PASSWORD_HASH")
+    if args.host not in ("localhost", "127.0.0.1", "::1") and not protected:
         print(f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
               "documents. Use --password (or DOCENT_PASSWORD).", file=sys.stderr)  # fmt: skip
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
@@ -283,7 +291,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     print(f"Docent: http://{args.host}:{args.port} (workspace {env['DOCENT_WORKSPACE']}); Ctrl-C stops it", flush=True)
-    return subprocess.call(command, env=env)
+    os.execve(sys.executable, command, env)
+    return 0  # not reached: the process is now the server
+
+
+def _new_password() -> str:
+    import getpass
+
+    password = getpass.getpass("Password for the web app: ")
+    if not password:
+        raise ValueError("an empty password would leave the web app open to anyone; give one")
+    if getpass.getpass("The same password again: ") != password:
+        raise ValueError("the two passwords differ; nothing was started")
+    return password
 
 
 def _eval_folder(workspace: Path, name: str) -> Path:
@@ -362,13 +382,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ingest.models import ModelError
-    from ingest.store import WorkspaceError
+    import sqlite3
 
+    from ingest.models import ModelError
+    from ingest.store import WorkspaceError, private_files
+
+    private_files()  # what Docent writes (workspaces, logs, reports) is its owner's alone
     try:
         return args.func(args)
-    except (WorkspaceError, ModelError, ValueError, FileNotFoundError) as err:
+    except (WorkspaceError, ModelError, ValueError, OSError) as err:
         print(f"docent {args.command}: {err}", file=sys.stderr)
+        return 2
+    except sqlite3.OperationalError as err:  # locked, disk full, read-only: the database may well be whole
+        print(f"docent {args.command}: {workspace_path(args.workspace) / 'docent.db'}: {err}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as err:
+        db = workspace_path(args.workspace) / "docent.db"
+        print(f"docent {args.command}: {db} is damaged ({err}); restore it from a backup, or ingest into a new "
+              "--workspace", file=sys.stderr)  # fmt: skip
         return 2
     except KeyboardInterrupt:
         kept = "; the workspace is as it was before this command" if args.command == "ingest" else ""

@@ -10,6 +10,24 @@ MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tu
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
 RECIPES = ("closed-book", "raft", "mixed")
+# A question is refused past this length: room for a pasted error message (about 1,000 tokens), while a 100 KB
+# question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.
+MAX_QUESTION_CHARS = 4_000
+MAX_CONVERSATION_CHARS = 40_000  # the earlier turns a follow-up comes with, all together
+
+
+def check_question(question: str, history: list[tuple[str, str]] | None = None) -> str:
+    """The question, stripped; a sentence (ValueError) when it is empty or too long, before any model time."""
+    question = question.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question):,} characters long, over the limit of "
+                         f"{MAX_QUESTION_CHARS:,}: ask it in fewer words")  # fmt: skip
+    if history and sum(len(q) + len(a) for q, a in history) > MAX_CONVERSATION_CHARS:
+        raise ValueError(f"the conversation is over {MAX_CONVERSATION_CHARS:,} characters long: start a new "
+                         "conversation")  # fmt: skip
+    return question
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant import report
-from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig
+from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import LLM, Timing
 from assistant.metrics import HEADLINE, score
 from assistant.prompt import base_messages, retrieval_messages
@@ -76,6 +76,10 @@ def file_questions(path: Path) -> list[Question]:
         missing = [k for k in ("question", "answer") if not isinstance(item, dict) or not str(item.get(k, "")).strip()]
         if missing:
             raise ValueError(f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer"')
+        try:
+            check_question(str(item["question"]))
+        except ValueError as err:
+            raise ValueError(f"{path}:{number}: {err}") from err
         out.append(Question(str(item["question"]), str(item["answer"]), str(item.get("doc", ""))))
     if not out:
         raise ValueError(f"{path} holds no questions")

@@ -15,6 +15,8 @@ def export_merged(run: Run, target: Path) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{target} is a file; give a new folder to export into")
     if target.exists() and any(target.iterdir()):
         raise ValueError(f"{target} is not empty; give a new folder to export into")
     from ingest.models import resolve_llm

@@ -6,12 +6,18 @@
 
 The newest finished run is the adapter `ask` uses unless told otherwise. A run is stale when documents were
 added or changed after it was trained: it has not seen them, and `ask` says so.
+
+A running run records the process that trains it (`owner`: host, pid, start time). A run whose process is gone
+(SIGKILL, the out-of-memory killer, a power cut) is read back as interrupted, resumable from its last checkpoint,
+or as failed when it left none, and its run.json is corrected: nothing stays `running` forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ class Run:
     snapshot: dict[str, Any] = field(default_factory=dict)  # {"documents": {path: sha256}, "holdout": [paths]}
     metrics: dict[str, Any] = field(default_factory=dict)
     progress: dict[str, Any] = field(default_factory=dict)  # while running: step, losses, time left
+    owner: dict[str, Any] = field(default_factory=dict)  # while running: the training process (host, pid, started)
 
     @property
     def adapter(self) -> Path:
@@ -54,6 +61,26 @@ class Run:
         self.finished = now()
         self.save()
 
+    def claim(self) -> None:
+        """Record this process as the one training the run."""
+        import psutil
+
+        self.owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time()}
+
+    def orphaned(self) -> bool:
+        """True when the run says `running` but the process that trained it is gone (on this host; a run trained
+        on another host, or recorded by an older Docent, is believed)."""
+        import psutil
+
+        if self.status != "running" or not self.owner or self.owner.get("host") != socket.gethostname():
+            return False
+        try:
+            process = psutil.Process(self.owner["pid"])
+            gone = process.status() == psutil.STATUS_ZOMBIE
+            return gone or abs(process.create_time() - self.owner["started"]) > 1  # the pid now names another
+        except psutil.NoSuchProcess:
+            return True
+
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -75,7 +102,12 @@ def new_run(workspace: Path, recipe: str) -> Run:
 
 def load(folder: Path) -> Run:
     data = json.loads((folder / "run.json").read_text())
-    return Run(folder=folder, **data)
+    run = Run(folder=folder, **data)
+    if run.orphaned():
+        run.status, run.finished = "interrupted" if any(run.checkpoints.glob("checkpoint-*")) else "failed", now()
+        with contextlib.suppress(OSError):  # a workspace we may only read keeps its file; the answer is the same
+            run.save()
+    return run
 
 
 def all_runs(workspace: Path) -> list[Run]:

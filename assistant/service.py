@@ -8,7 +8,9 @@ separate `docent` processes that outlive the page, and report through the worksp
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -21,10 +23,10 @@ from typing import Any, TypeVar
 
 from assistant import runs
 from assistant.answer import Answer, answer
-from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig
+from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from ingest.config import IngestConfig
 from ingest.parse import FORMATS
-from ingest.store import Workspace, get_meta
+from ingest.store import Workspace, get_meta, private_file
 
 T = TypeVar("T")
 
@@ -33,6 +35,8 @@ FOLLOW_UP = re.compile(
     re.I,
 )
 MAX_UPLOAD_MB = 50.0
+FEEDBACK_QUEUE = "feedback-queue.jsonl"
+NAME_BYTES = 255  # the longest file name most file systems take
 
 
 def condense(question: str, history: list[tuple[str, str]]) -> str:
@@ -44,13 +48,23 @@ def condense(question: str, history: list[tuple[str, str]]) -> str:
     return f"{previous} {question}"
 
 
-def safe_upload_name(name: str) -> str:
-    """A bare file name of a supported type: uploads can never write outside the workspace's upload folder."""
+def safe_upload_name(name: str, taken: set[str] | None = None) -> str:
+    """A bare file name of a supported type, at most NAME_BYTES long and not in `taken` (the names given to the
+    other files of the same upload): uploads can never write outside the workspace's upload folder, a name too
+    long for the disk is shortened, and two files of the same name from different folders are both kept."""
     base = Path(name.replace("\\", "/")).name.strip()
     base = re.sub(r"[^\w.\- ]+", "_", base).strip(". ")
-    if not base or Path(base).suffix.lower() not in FORMATS:
+    suffix = Path(base).suffix
+    if not base or suffix.lower() not in FORMATS:
         raise ValueError(f"{name!r}: Docent reads {' '.join(sorted(FORMATS))} files only")
-    return base
+    stem = base[: -len(suffix)]
+    room = NAME_BYTES - len(suffix) - 8  # for " (99)" and the suffix
+    stem = stem.encode()[:room].decode(errors="ignore").rstrip() or "upload"
+    candidate, n = stem + suffix, 1
+    while taken is not None and candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    return candidate
 
 
 def on_own_thread(load: Callable[[], T]) -> T:
@@ -67,6 +81,7 @@ class Docent:
         self.ws = Workspace(workspace)
         self.llm_name = llm
         self._lock = threading.RLock()
+        self._feedback_lock = threading.Lock()
         self._llm: Any = None
         self._batcher: Any = None
         self._retriever: Any = None
@@ -78,6 +93,7 @@ class Docent:
         return self.ws.connect(create=True)
 
     def status(self) -> dict[str, Any]:
+        self.store_feedback()  # any that waited for an ingest to finish
         db = self.db()
         count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
         run = runs.latest_finished(self.workspace)
@@ -147,7 +163,7 @@ class Docent:
         from assistant.serving import Searches
 
         cfg = cfg or AnswerConfig()
-        asked = condense(question, history or [])
+        asked = condense(check_question(question, history), history or [])  # refused before any model time
         llm = self.llm()
         batcher = self.batcher()
         retriever = self.retriever() if mode in READS_SOURCES else None
@@ -183,13 +199,39 @@ class Docent:
             raise failure[0]
 
     def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
+        """Kept on disk at once, then stored in the database. An ingest holds the database for as long as it runs
+        (one transaction), so feedback given meanwhile waits in WORKSPACE/feedback-queue.jsonl and is stored with
+        the next feedback or page view: none is lost."""
         run = self._run.id if self._run is not None and mode in USES_ADAPTER else None
-        db = self.db()
-        with db:
-            db.execute(
+        row = [runs.now(), question, answer_text, mode, run, int(rating), comment]
+        with self._feedback_lock:
+            self.ws.make_root()
+            with open(private_file(self.workspace / FEEDBACK_QUEUE), "a", encoding="utf-8") as f:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.store_feedback()
+
+    def store_feedback(self) -> int:
+        """Moves the queued feedback into the database; 0 while an ingest holds it (it stays queued)."""
+        queue = self.workspace / FEEDBACK_QUEUE
+        if not queue.exists():
+            return 0
+        with self._feedback_lock, contextlib.closing(self.db()) as db:
+            rows = []
+            for line in queue.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError):  # a line cut short by a crash mid-write is all that is lost
+                    rows.append(json.loads(line))
+            db.execute("PRAGMA busy_timeout = 1000")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # locked by an ingest: the rows wait in the queue
+                return 0
+            db.executemany(
                 "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)",
-                (runs.now(), question, answer_text, mode, run, int(rating), comment),
+                rows,
             )
+            db.execute("COMMIT")
+            queue.unlink()
+            return len(rows)
 
     def reference_answer(self, question: str) -> str | None:
         """The reference answer when the question is one of the workspace's Q&A pairs (held out or not)."""
@@ -212,29 +254,36 @@ class Docent:
         return [dict(r) for r in rows]
 
     def upload(self, files: list[tuple[str, bytes]], on_step: Any = None) -> Any:
-        """Save uploaded files under WORKSPACE/uploads and ingest them; bad names and sizes are refused first."""
+        """Save uploaded files under WORKSPACE/uploads and ingest them; bad names and sizes are refused first, one
+        line each, and the rest go on. A file renamed on the way (a name too long, or one given twice) says so."""
         from ingest.pipeline import Report, ingest
 
         folder = self.workspace / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        report, saved = Report(), []
+        self.ws.make_root()
+        folder.mkdir(exist_ok=True, mode=0o700)
+        report, saved, taken = Report(), [], set[str]()
         for name, data in files:
             try:
-                safe = safe_upload_name(name)
+                safe = safe_upload_name(name, taken)
                 if len(data) > MAX_UPLOAD_MB * 1_000_000:
                     raise ValueError(
                         f"{name!r} is {len(data) / 1e6:.1f} MB, over the {MAX_UPLOAD_MB:g} MB upload limit"
                     )
-            except ValueError as err:
+                target = folder / safe
+                with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                    f.write(data)
+            except (ValueError, OSError) as err:
                 report.failed.append((name, str(err)))
                 continue
-            target = folder / safe
-            target.write_bytes(data)
+            taken.add(safe)
             saved.append(target)
+            if safe != Path(name.replace("\\", "/")).name:
+                report.notes.append((name, f"saved as {safe}"))
         if saved:
             embedder = self._retriever.embedder if self._retriever is not None else None
             done = ingest(saved, IngestConfig(), self.workspace, progress=False, embedder=embedder, on_step=on_step)
             done.failed = report.failed + done.failed
+            done.notes = report.notes + done.notes
             return done
         return report
 

@@ -129,7 +129,8 @@ class Progress(TrainerCallback):
 
 
 class StopOnInterrupt(TrainerCallback):
-    """The first Ctrl-C ends training after the current step with a checkpoint; a second one stops at once."""
+    """The first Ctrl-C or SIGTERM (what a process supervisor or `kill` sends) ends training after the current step
+    with a checkpoint; a second one stops at once."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -253,6 +254,7 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16}
         run.snapshot = runs.snapshot(db)
         run.status = "running"
+        run.claim()
         run.save()
         if progress:
             print(
@@ -263,7 +265,7 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
 
     # train
     checkpoint = _last_checkpoint(run.checkpoints) if resume else None
-    previous = signal.signal(signal.SIGINT, stopper.handler)
+    previous = {sig: signal.signal(sig, stopper.handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     start = time.perf_counter()
     try:
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -272,7 +274,8 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
             run.finish("interrupted" if _last_checkpoint(run.checkpoints) else "failed")
         raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     # save: every process knows the outcome, the main one writes it
     history = trainer.state.log_history

@@ -7,12 +7,17 @@ The database is the truth; an index generation is derived from the chunks' store
 writes a new generation folder first, then switches the database's `index_generation` in the same
 transaction that adds the chunks, so a crash or Ctrl-C at any moment leaves the previous documents and
 the previous index together, whole and usable. Readers see the last committed state (WAL mode).
+
+A workspace holds the company's documents, so it is its owner's alone: the folder is 0700 and the database 0600
+(SQLite gives its -wal and -shm files the database's mode), and Docent's commands write with umask 077
+(`private_files`), so every file they add (uploads, logs, indexes, runs, reports) is 0600 too.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -83,6 +88,18 @@ class WorkspaceError(RuntimeError):
     """A workspace that cannot be used as asked; the message says what to do."""
 
 
+def private_files() -> None:
+    """From now on this process and its children create files for their owner alone (0600, folders 0700)."""
+    os.umask(0o077)
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty if it is missing, readable and writable by its owner alone."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)  # a file written by an older Docent may be 0644
+    return path
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -98,10 +115,38 @@ class Workspace:
     def exists(self) -> bool:
         return self.db_path.exists()
 
+    def check_folder(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise WorkspaceError(f"{self.root} is a file, not a workspace folder: give --workspace a folder")
+
+    def make_root(self) -> None:
+        """The workspace folder, private to its owner (one made by an older Docent, or by hand, is made private)."""
+        self.check_folder()
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = self.root.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():  # another account's workspace is left as it is
+            os.chmod(self.root, 0o700)
+            for path in self.root.glob(self.db_path.name + "*"):
+                os.chmod(path, 0o600)
+
     def connect(self, create: bool = False) -> sqlite3.Connection:
+        self.check_folder()
         if not create and not self.exists():
             raise WorkspaceError(f"no workspace at {self.root}: run `docent ingest PATH` first (or pass --workspace)")
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.make_root()
+        if not self.exists():
+            private_file(self.db_path)
+        try:
+            return self._open()
+        except sqlite3.OperationalError:  # locked, disk full: the database may be whole
+            raise
+        except sqlite3.DatabaseError as err:
+            raise WorkspaceError(
+                f"{self.db_path} is damaged or is not a Docent workspace ({err}); restore it from a backup, "
+                "or ingest into a new --workspace"
+            ) from err
+
+    def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
@@ -120,8 +165,8 @@ class Workspace:
     @contextmanager
     def writer(self) -> Iterator[sqlite3.Connection]:
         """A connection inside one transaction, held by one writer at a time; rolled back on any error."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as lock:
+        self.make_root()
+        with open(private_file(self.root / ".lock"), "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as err:

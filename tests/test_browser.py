@@ -4,6 +4,7 @@ land in tests/artifacts/."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import AnswerConfig
+from ingest.store import Workspace
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,6 +34,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_ui(workspace: Path, **env: str) -> tuple[str, subprocess.Popen]:
+    """`docent ui` as the README starts it, on a free port; its address once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(workspace), "--port", str(port)],
+        env={**os.environ, "DOCENT_LLM": "embedded", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return url, process
+        except OSError:
+            assert process.poll() is None and time.time() < deadline, "the app did not start"
+            time.sleep(1)
+
+
+def stop_ui(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):  # anything the server started goes with its group, by force
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="module")
 def server(sample_ws: Path):
     """`docent ui` on the sample workspace, with a quickly tuned adapter so that every mode can answer."""
@@ -39,46 +67,29 @@ def server(sample_ws: Path):
     from assistant.tune import tune
 
     tune(TuneConfig(recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), sample_ws, progress=False)
-    port = free_port()
-    env = {**os.environ, "DOCENT_LLM": "embedded"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(sample_ws), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://localhost:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            assert process.poll() is None and time.time() < deadline, "the app did not start"
-            time.sleep(1)
+    url, process = start_ui(sample_ws)
     yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    deadline = time.time() + 15
-    try:  # Streamlit, the child of `docent ui`, may outlive its parent: the group goes, by force if need be
-        while time.time() < deadline:
-            os.killpg(process.pid, 0)
-            time.sleep(0.5)
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    stop_ui(process)
 
 
 @pytest.fixture(scope="module")
-def page(server: str):
+def browser():
+    """One headless Chromium for the module (Playwright's sync API allows one running instance at a time)."""
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1366, "height": 900})
-        tab.goto(server)
-        tab.get_by_text("Chat with your documents").wait_for(timeout=120_000)
-        yield tab
-        browser.close()
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(server: str, browser):
+    tab = browser.new_page(viewport={"width": 1366, "height": 900})
+    tab.goto(server)
+    tab.get_by_text("Chat with your documents").wait_for(timeout=120_000)
+    return tab
 
 
 @pytest.mark.parametrize("mode", ["base", "tuned", "retrieval", "both"])
@@ -114,3 +125,39 @@ def test_every_page_opens(page, name: str) -> None:
     page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
     assert not page.get_by_text("Traceback").count()
     page.screenshot(path=str(SHOTS / f"page-{name.lower()}.png"), full_page=True)
+
+
+def test_no_page_address_shows_anything_without_the_password(sample_ws: Path, browser) -> None:
+    """A fresh server with a password: every page's address opened directly, in a new session each, shows the
+    password form and no document, passage or upload control. The pages are found in ui/views, so a page added
+    later is tried too. Then the right password opens the page asked for, so the test sees content when it is
+    there."""
+    from assistant import access
+
+    names = [r[0] for r in Workspace(sample_ws).connect().execute("SELECT name FROM documents")]
+    views = sorted(p.stem for p in (ROOT / "ui" / "views").glob("*.py"))
+    assert {"chat", "compare", "documents", "evaluate", "tune"} <= set(views)
+    url, process = start_ui(sample_ws, DOCENT_PASSWORD_HASH=access.hash_password("s3cret"))
+    try:
+        for path in ["", *views, "no-such-page"]:
+            context = browser.new_context()  # a new browser session: nobody signed in
+            tab = context.new_page()
+            tab.goto(f"{url}/{path}")
+            tab.get_by_label("Password", exact=True).wait_for(timeout=60_000)
+            tab.wait_for_timeout(2_000)  # let anything else that would render, render
+            text = tab.inner_text("body")
+            assert not [n for n in names if n in text], path
+            for widget in ("stFileUploader", "stChatInput", "stDataFrame", "stExpander", "stSidebar"):
+                assert not tab.locator(f'[data-testid="{widget}"]').count(), (path, widget)
+            tab.screenshot(path=str(SHOTS / f"locked-{path or 'root'}.png"), full_page=True)
+            context.close()
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(f"{url}/documents")
+        tab.get_by_label("Password", exact=True).fill("s3cret")
+        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_text("Review Q&A pairs").wait_for(timeout=120_000)  # the page that was asked for
+        assert tab.locator('[data-testid="stFileUploader"]').count()
+        context.close()
+    finally:
+        stop_ui(process)

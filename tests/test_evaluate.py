@@ -72,6 +72,9 @@ def test_question_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
     path.write_text("{oops\n")
     with pytest.raises(ValueError, match=r"q\.jsonl:1: not JSON"):
         file_questions(path)
+    path.write_text(json.dumps({"question": "Why? " * 1000, "answer": "x"}) + "\n")
+    with pytest.raises(ValueError, match=r"q\.jsonl:1: the question is 4,999 characters long, over the limit"):
+        file_questions(path)
 
 
 def test_eval_writes_a_report_for_every_mode_and_resumes(

@@ -198,3 +198,70 @@ def test_ask_in_tuned_and_both_modes_uses_the_adapter_and_warns_when_stale(
         assert code == 0 and f"{mode}: retrieval" in out
         assert ("Sources:" in out) == (mode == "both")
         assert "is stale: it has not seen 1 documents" in err and "rooms.md" in err
+
+
+def test_export_to_a_file_is_one_sentence(small_ws: Path, tiny_llm: Path, tmp_path: Path, capsys) -> None:
+    from assistant.cli import main
+
+    if runs.latest_finished(small_ws) is None:
+        tune(settings(tiny_llm, max_pairs=8), small_ws, progress=False)
+    target = tmp_path / "model.bin"
+    target.write_text("keep me")
+    assert main(["export", str(target), "--workspace", str(small_ws)]) == 2
+    assert f"{target} is a file; give a new folder to export into" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+def plant_run(workspace: Path, name: str, owner: dict, checkpoint: bool) -> runs.Run:
+    run = runs.Run(name, runs.runs_root(workspace) / name, created=f"2026-01-01T00:00:0{len(name) % 10}+00:00")
+    run.owner = owner
+    run.save()
+    if checkpoint:
+        (run.checkpoints / "checkpoint-4").mkdir(parents=True)
+    return run
+
+
+def test_a_run_whose_process_is_gone_is_not_left_running(tmp_path: Path) -> None:
+    import socket
+
+    import psutil
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    me = psutil.Process()
+    host = socket.gethostname()
+    plant_run(tmp_path, "killed-with-checkpoint", {"host": host, "pid": ended.pid, "started": 1.0}, True)
+    plant_run(tmp_path, "killed-early", {"host": host, "pid": ended.pid, "started": 1.0}, False)
+    plant_run(tmp_path, "pid-reused", {"host": host, "pid": me.pid, "started": me.create_time() - 3600}, True)
+    plant_run(tmp_path, "alive", {"host": host, "pid": me.pid, "started": me.create_time()}, True)
+    plant_run(tmp_path, "other-host", {"host": host + "-elsewhere", "pid": ended.pid, "started": 1.0}, True)
+    status = {r.id: r.status for r in runs.all_runs(tmp_path)}
+    assert status == {"killed-with-checkpoint": "interrupted", "killed-early": "failed", "pid-reused": "interrupted",
+                      "alive": "running", "other-host": "running"}  # fmt: skip
+    on_disk = json.loads((runs.runs_root(tmp_path) / "killed-with-checkpoint" / "run.json").read_text())
+    assert on_disk["status"] == "interrupted" and on_disk["finished"]  # the file no longer says running
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_tuning_process_leaves_a_resumable_run(tiny_llm: Path, small_ws: Path, sig: int) -> None:
+    import time
+
+    before = {r.id for r in runs.all_runs(small_ws)}
+    command = [sys.executable, "-m", "assistant.cli", "tune", "--workspace", str(small_ws), "--llm", str(tiny_llm),
+               "--recipe", "closed-book", "--max-pairs", "32", "--epochs", "200", "--batch-size", "4",
+               "--save-steps", "2", "--quiet"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    while True:
+        new = [r for r in runs.all_runs(small_ws) if r.id not in before]
+        if new and any(new[0].checkpoints.glob("checkpoint-*")):
+            break
+        assert process.poll() is None and time.time() < deadline, process.stdout.read() if process.stdout else ""
+        time.sleep(0.2)
+    os.kill(process.pid, sig)
+    output = process.communicate(timeout=120)[0]
+    run = runs.load(new[0].folder)
+    assert run.status == "interrupted" and any(run.checkpoints.glob("checkpoint-*"))
+    if sig == signal.SIGTERM:  # handled like Ctrl-C: a checkpoint after this step, and a sentence
+        assert process.returncode == 130 and f"docent tune --resume {run.id}" in output
+        assert (run.checkpoints / f"checkpoint-{run.metrics['steps']}").exists()

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 from tests.docs import write_all
 
 APP = str(ROOT / "ui" / "app.py")
-PAGES = ROOT / "ui" / "pages"
+PAGES = ROOT / "ui" / "views"
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +173,142 @@ def test_errors_are_shown_as_a_sentence(app: AppTest, monkeypatch) -> None:
     assert any("did not work: the model file is unreadable" in e.value for e in app.error)
 
 
-def test_password_protects_the_app(ui_ws: Path, tiny_llm: Path, monkeypatch) -> None:
+@pytest.fixture
+def locked(ui_ws: Path, tiny_llm: Path, monkeypatch) -> None:
+    """A server with a password, and a fresh record of wrong guesses."""
+    from assistant import access
+
     monkeypatch.setenv("DOCENT_WORKSPACE", str(ui_ws))
-    monkeypatch.setenv("DOCENT_PASSWORD", "s3cret")
+    monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
+    monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
+    monkeypatch.setenv("DOCENT_PASSWORD_HASH", access.hash_password("s3cret"))
+    monkeypatch.setattr(access, "LIMITER", access.Limiter())
+
+
+def sign_in(at: AppTest, password: str) -> AppTest:
+    at.text_input[0].set_value(password)
+    return next(b for b in at.button if b.label == "Sign in").click().run()
+
+
+def shows_workspace(at: AppTest) -> bool:
+    return bool(at.chat_input or at.dataframe or at.get("file_uploader") or at.sidebar.caption)
+
+
+def test_password_protects_the_app(locked) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.chat_input and at.text_input[0].label == "Password"
-    at.text_input[0].set_value("wrong").run()
-    assert any("not right" in e.value for e in at.error)
-    at.text_input[0].set_value("s3cret").run()
-    assert at.chat_input
+    assert not shows_workspace(at) and at.text_input[0].label == "Password"
+    sign_in(at, "wrong")
+    assert any("not right" in e.value for e in at.error) and not shows_workspace(at)
+    sign_in(at, "s3cret")
+    assert at.chat_input and any("documents" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("view", sorted(p.name for p in PAGES.glob("*.py")))
+def test_no_page_shows_anything_before_sign_in(locked, view: str) -> None:
+    """Before sign-in the app serves the password form alone, and each page's script run on its own shows nothing
+    (the browser test opens each page's address on a real server)."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(str(PAGES / view))
+    assert not at.exception and not shows_workspace(at) and at.text_input[0].label == "Password"
+    alone = AppTest.from_file(str(PAGES / view), default_timeout=120).run()
+    assert not alone.exception and not shows_workspace(alone)
+
+
+def test_thirty_wrong_guesses_lock_the_right_password_out(locked) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for i in range(30):
+        sign_in(at, f"guess{i}")
+    sign_in(at, "s3cret")
+    assert any("Too many wrong passwords from your address" in e.value for e in at.error)
+    assert not shows_workspace(at)
+
+
+def test_a_long_question_is_refused_before_the_model_loads(ui_ws: Path, tiny_llm: Path) -> None:
+    from assistant.config import MAX_QUESTION_CHARS
+    from assistant.service import Docent
+
+    app = Docent(ui_ws, str(tiny_llm))
+    with pytest.raises(ValueError, match="over the limit of 4,000"):
+        app.ask("Why? " * 20_000, "retrieval")
+    with pytest.raises(ValueError, match="start a new conversation"):
+        app.ask("And then?", "base", [("q" * 4000, "a" * 4000)] * 6)
+    assert app._llm is None and app._retriever is None  # no model time was spent
+    page = AppTest.from_file(str(PAGES / "chat.py"), default_timeout=120)
+    page.run()  # no password set: the page runs
+    assert page.chat_input[0].proto.max_chars == MAX_QUESTION_CHARS  # the browser stops at the limit too
+
+
+def test_feedback_given_while_an_ingest_commits_is_kept(app: AppTest, ui_ws: Path) -> None:
+    ask(app, "retrieval", "When does the canteen serve lunch?")
+    app.feedback[0].set_value(0).run()
+    app.text_input[0].set_value("Given during an ingest").run()
+    with Workspace(ui_ws).writer():  # what an ingest holds for as long as it runs
+        next(b for b in app.button if b.label == "Send feedback").click().run()
+        assert not app.exception and not app.error
+        assert (ui_ws / "feedback-queue.jsonl").exists()
+    app.run()  # the next page view stores it
+    rows = Workspace(ui_ws).connect().execute("SELECT comment, rating FROM feedback WHERE comment LIKE 'Given%'")
+    assert [tuple(r) for r in rows] == [("Given during an ingest", 0)]
+    assert not (ui_ws / "feedback-queue.jsonl").exists()
+
+
+def test_uploads_with_the_same_name_or_a_long_name_are_all_kept(ui_ws: Path) -> None:
+    from assistant.service import Docent
+
+    long_name = "Quarterly report of the facilities team on parking, lockers, canteen and bicycles " * 4 + ".md"
+    assert len(long_name.encode()) > 255
+    report = Docent(ui_ws).upload(
+        [
+            ("hr/policy.md", b"# Policy\n\nThe HR policy is kept in room 101.\n"),
+            ("it/policy.md", b"# Policy\n\nThe IT policy is kept in room 202.\n"),
+            (long_name, b"# Report\n\nThe facilities report lists 40 parking places.\n"),
+        ]
+    )
+    assert report.added == 3 and not report.failed
+    saved = sorted(p.name for p in (ui_ws / "uploads").glob("*.md") if "olicy" in p.name or "Quarterly" in p.name)
+    assert "policy.md" in saved and "policy (2).md" in saved
+    assert any(len(name.encode()) <= 255 and name.startswith("Quarterly report") for name in saved)
+    notes = dict(report.notes)
+    assert notes["it/policy.md"] == "saved as policy (2).md" and notes[long_name].startswith("saved as Quarterly")
+    texts = " ".join(r[0] for r in Workspace(ui_ws).connect().execute("SELECT text FROM chunks"))
+    assert "room 101" in texts and "room 202" in texts and "40 parking places" in texts
+
+
+def test_the_web_app_writes_private_files(ui_ws: Path, tmp_path: Path, tiny_llm: Path, monkeypatch) -> None:
+    import os
+    import stat
+
+    from assistant.service import Docent
+
+    old = os.umask(0o022)  # what a shell gives by default
+    try:
+        ws = tmp_path / "ws"
+        monkeypatch.setenv("DOCENT_WORKSPACE", str(ws))
+        monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
+        monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
+        AppTest.from_file(APP, default_timeout=120).run()  # the engine starts: the workspace and ui.log
+        Docent(ws).upload([("note.md", b"# Note\n\nThe note is private.\n")])
+    finally:
+        os.umask(old)
+    for path in (ws, ws / "uploads"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    for path in (ws / "docent.db", ws / "ui.log", ws / "uploads" / "note.md"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_a_run_whose_process_died_no_longer_hides_the_tune_form(app: AppTest, ui_ws: Path) -> None:
+    import shutil
+    import socket
+
+    ended = __import__("subprocess").Popen(["true"])
+    ended.wait()
+    run = runs.Run("20260101-000000-killed", runs.runs_root(ui_ws) / "20260101-000000-killed", created=runs.now())
+    run.owner = {"host": socket.gethostname(), "pid": ended.pid, "started": 1.0}
+    run.save()  # says `running`, as a run killed by SIGKILL left it
+    try:
+        at = app.switch_page(str(PAGES / "tune.py")).run()
+        assert at.form_submit_button and at.form_submit_button[0].label == "Start tuning"
+        assert "failed" in at.dataframe[0].value["status"].tolist()
+    finally:
+        shutil.rmtree(run.folder)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from assistant import access
 from assistant.service import Docent
 from ingest.config import workspace_path
+from ingest.store import private_file
 
 log = logging.getLogger("docent.ui")
 
@@ -23,16 +25,24 @@ def workspace() -> Path:
 @st.cache_resource(show_spinner="Loading Docent…")
 def engine(path: str) -> Docent:
     """One per server process: every browser session shares the loaded models and index."""
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(folder / "ui.log")
+    app = Docent(Path(path), os.environ.get("DOCENT_LLM", "embedded"))
+    app.ws.make_root()
+    handler = logging.FileHandler(private_file(app.workspace / "ui.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    return Docent(folder, os.environ.get("DOCENT_LLM", "embedded"))
+    return app
+
+
+def signed_in() -> bool:
+    """True when the server needs no password, or this browser session gave the right one (ui/app.py)."""
+    return access.server_secret() is None or bool(st.session_state.get("signed_in"))
 
 
 def docent() -> Docent:
+    """The engine, for a signed-in session only: a page run without a sign-in stops here, before any content."""
+    if not signed_in():
+        st.stop()
     return engine(str(workspace()))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.config import MAX_QUESTION_CHARS
 from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources
 
 st.title("Chat with your documents")
@@ -44,13 +45,13 @@ with friendly_errors("loading the workspace"):
                 key = f"fb-{len(conversations)}-{i}"
                 rating = st.feedback("thumbs", key=key)
                 if rating is not None and not message.get("rated"):
-                    comment = st.text_input("Comment (optional)", key=f"{key}-comment")
+                    comment = st.text_input("Comment (optional)", key=f"{key}-comment", max_chars=2000)
                     if st.button("Send feedback", key=f"{key}-send"):
                         app.feedback(message["question"], message["content"], current["mode"], rating, comment)
                         message["rated"] = True
                         st.toast("Thank you: feedback saved.")
 
-question = st.chat_input("Ask a question about your documents")
+question = st.chat_input("Ask a question about your documents", max_chars=MAX_QUESTION_CHARS)
 with friendly_errors("answering your question"):
     if question:
         history = [(m["question"], m["content"]) for m in current["messages"] if m["role"] == "assistant"]

@@ -33,6 +33,8 @@ with friendly_errors("adding the documents"):
         )
         for name, reason in report.failed + report.skipped:
             st.error(f"{name}: {reason}")
+        for name, note in report.notes:
+            st.info(f"{name}: {note}")
 
 with friendly_errors("listing the documents"):
     documents = app.documents()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.config import MAX_QUESTION_CHARS
 from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources
 
 st.title("Compare the modes")
@@ -17,7 +18,11 @@ with friendly_errors("comparing the modes"):
             "(Tune page)."
         )
     with st.form("compare"):
-        question = st.text_input("Question", placeholder="How many days of annual leave do employees earn per month?")
+        question = st.text_input(
+            "Question",
+            placeholder="How many days of annual leave do employees earn per month?",
+            max_chars=MAX_QUESTION_CHARS,
+        )
         asked = st.form_submit_button("Compare")
     if asked and question.strip():
         reference = app.reference_answer(question)
