@@ -166,6 +166,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from assistant import runs
     from assistant.tune import tune
 
     cfg = config_from(args, TuneConfig)
@@ -177,6 +178,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     heldout = f", held-out loss {m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else ""
     print(f"Run {run.id} finished in {m['seconds']:.0f} s: {m['steps']} steps, train loss {m['train_loss']:.3f}"
           f"{heldout}. Adapter: {run.adapter}")  # fmt: skip
+    if "scores" in m:
+        print(runs.verdict(m["scores"]))
     return 0
 
 
@@ -191,16 +194,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"No fine-tuning runs in {workspace} yet: run `docent tune`.")
         return 0
     default = runs.latest_finished(workspace)
-    print(f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s}  documents")
+    print(f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s} {'both':>5s} {'tuned':>5s} "
+          f"{'retr.':>5s} {'base':>5s}  documents")  # fmt: skip
     for run in found:
         m = run.metrics
         loss = f"{m['train_loss']:.3f}" if "train_loss" in m else "-"
         held = f"{m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else "-"
+        scores = runs.mode_scores(m.get("scores", {}))
+        cells = " ".join(f"{scores[k]:5.2f}" if k in scores else f"{'-':>5s}" for k in ("both", "tuned", "retrieval",
+                                                                                          "base"))  # fmt: skip
         unseen = runs.unseen_documents(run, db)
         seen = f"stale: {len(unseen)} added or changed since" if unseen else "up to date"
         mark = " *" if default is not None and run.id == default.id else ""
-        print(f"{run.id + mark:32s} {run.status:11s} {m.get('steps', 0):5d} {loss:>6s} {held:>8s}  {seen}")
-    print("\n* the adapter `docent ask --mode tuned|both` uses unless given --run")
+        print(f"{run.id + mark:32s} {run.status:11s} {m.get('steps', 0):5d} {loss:>6s} {held:>8s} {cells}  {seen}")
+    print("\n* the adapter `docent ask --mode tuned|both` uses unless given --run; both, tuned, retr(ieval), base:")
+    print("  the share of held-out questions each mode answered (contains), at the run's best epoch")
+    if default is not None and "scores" in default.metrics:
+        print(f"\n{default.id}: {runs.verdict(default.metrics['scores'])}")
     return 0
 
 

@@ -85,6 +85,11 @@ class TuneConfig:
     raft_p: float = field(default=0.8, metadata={"help": "share of raft examples whose context holds the source"})
     max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
     save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})
+    score_questions: int = field(
+        default=100,
+        metadata={"help": "held-out questions answered each epoch to keep the best epoch and stop early (0 = off)"},
+    )
+    patience: int = field(default=1, metadata={"help": "epochs in a row without a better held-out score before a stop"})
     seed: int = field(default=13, metadata={"help": "seed for sampling, shuffling and initialisation"})
 
     def __post_init__(self) -> None:
@@ -92,8 +97,12 @@ class TuneConfig:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.epochs <= 0 or self.learning_rate <= 0:
             raise ValueError("epochs and learning_rate must be positive")
-        if min(self.lora_r, self.lora_alpha, self.batch_size, self.grad_accum, self.raft_k, self.save_steps) < 1:
-            raise ValueError("lora_r, lora_alpha, batch_size, grad_accum, raft_k and save_steps must be at least 1")
+        if min(self.lora_r, self.lora_alpha, self.batch_size, self.grad_accum, self.raft_k, self.save_steps,
+               self.patience) < 1:  # fmt: skip
+            raise ValueError("lora_r, lora_alpha, batch_size, grad_accum, raft_k, save_steps and patience must be at "
+                             "least 1")  # fmt: skip
+        if self.score_questions < 0:
+            raise ValueError(f"score_questions must be 0 or more, got {self.score_questions}")
         if not 0 <= self.raft_p <= 1 or not 0 <= self.lora_dropout < 1:
             raise ValueError("raft_p must be within [0, 1] and lora_dropout within [0, 1)")
         if self.max_length < 64:

@@ -41,7 +41,9 @@ class Streams(Protocol):
 
 
 class LLM:
-    def __init__(self, name: str = "embedded", adapter: Path | None = None):
+    def __init__(self, name: str = "embedded", adapter: Path | None = None, loaded: tuple[Any, Any] | None = None):
+        """`loaded`: a (model, tokenizer) already in memory, such as the peft model being trained, which then
+        answers as it is (its adapter on for tuned modes, off for the others) instead of a model loaded here."""
         import torch
         from transformers import AutoTokenizer
 
@@ -51,8 +53,11 @@ class LLM:
         self.path = resolve_llm(name)
         self.precision = precision.choose()
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-            self.model = self._load()
+            if loaded is not None:
+                self.model, self.tokenizer = loaded
+            else:
+                self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+                self.model = self._load()
         except OSError as err:
             raise ModelError(f"cannot load the LLM {name!r}: {err}") from err
         if self.tokenizer.pad_token is None:  # generation pads with it and masks it; training picks its own
@@ -61,7 +66,7 @@ class LLM:
             raise ModelError(f"the LLM {name!r} has no chat template; Docent needs an instruction-tuned model")
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
-        self.adapter: str | None = None
+        self.adapter: str | None = getattr(self.model, "active_adapter", None) if loaded is not None else None
         self.merged: Any = None  # int8 only: the base with the adapter merged in, quantised
         if adapter is not None:
             self.attach(adapter)

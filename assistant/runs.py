@@ -158,3 +158,64 @@ def unseen_documents(run: Run, db: sqlite3.Connection) -> list[str]:
         for r in db.execute("SELECT path, name, sha256 FROM documents ORDER BY name")
         if trained.get(r["path"]) != r["sha256"]
     ]
+
+
+# Held-out scores (assistant/heldout.py writes them while a run trains) -------------------------------------
+
+
+def rank(scores: dict[str, Any]) -> tuple[float, float]:
+    return scores["contains"], scores["f1"]
+
+
+def at_best(scores: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each mode's held-out scores: base and retrieval before training, tuned and both at the best epoch."""
+    best = best_epoch(scores)
+    if best is None or "baseline" not in scores:
+        return {}
+    return {**scores["baseline"], **{m: best[m] for m in ("tuned", "both")}}
+
+
+def mode_scores(scores: dict[str, Any]) -> dict[str, float]:
+    """`contains` of each mode at the run's best epoch: {} for a run that was not scored."""
+    return {mode: s["contains"] for mode, s in at_best(scores).items()}
+
+
+def best_mode(scores: dict[str, Any]) -> str | None:
+    """The mode with the best held-out score; None for a run that was not scored. A tie goes to the mode listed
+    first: retrieval before both, base before tuned, the one without the adapter costing nothing to trust."""
+    found = at_best(scores)
+    order = [m for m in ("retrieval", "both", "base", "tuned") if m in found]
+    return max(order, key=lambda m: (rank(found[m]), -order.index(m))) if order else None
+
+
+def _separate(better: dict[str, Any], worse: dict[str, Any]) -> bool:
+    """True when the 95 % intervals of `contains` do not overlap."""
+    high, low = better.get("intervals", {}).get("contains"), worse.get("intervals", {}).get("contains")
+    return bool(high and low) and high[0] > low[1]
+
+
+def best_epoch(scores: dict[str, Any]) -> dict[str, Any] | None:
+    epochs = scores.get("epochs") or []
+    return max(epochs, key=lambda e: (rank(e["both"]), -e["epoch"])) if epochs else None
+
+
+def verdict(scores: dict[str, Any]) -> str:
+    """What tuning did on the held-out questions, in a sentence or two."""
+    best = best_epoch(scores)
+    if best is None or "baseline" not in scores:
+        return "Not scored: the run ended before its first epoch did."
+    base, retrieval = scores["baseline"]["base"], scores["baseline"]["retrieval"]
+    both, tuned = best["both"], best["tuned"]
+    figures = (
+        f"On {scores['questions']} held-out questions, epoch {best['epoch']:g} answered {both['contains']:.2f} "
+        f"reading the sources (both) against {retrieval['contains']:.2f} for retrieval alone, and "
+        f"{tuned['contains']:.2f} from memory (tuned) against {base['contains']:.2f} for the base model."
+    )
+    if rank(both) > rank(retrieval) and _separate(both, retrieval):
+        return f"{figures} Tuning helped: the chat answers in {best_mode(scores)} mode by default."
+    if rank(both) > rank(retrieval):
+        return (f"{figures} Reading the sources, the tuned model did about as well as retrieval alone: the difference "
+                f"is within the 95 % intervals of {scores['questions']} questions. The chat answers in "
+                f"{best_mode(scores)} mode by default, which scored higher.")  # fmt: skip
+    advice = "Try fewer epochs (--epochs 1), a lower learning rate (--learning-rate 1e-3), or the raft recipe."
+    return f"{figures} Tuning did not help here, so the chat answers in {best_mode(scores)} mode by default. {advice}"

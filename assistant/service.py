@@ -154,6 +154,17 @@ class Docent:
                 found.append("both")
         return found
 
+    def scores(self) -> dict[str, Any]:
+        """The held-out scores of the tuned run that answers ({} when none, or not scored)."""
+        run = runs.latest_finished(self.workspace)
+        return run.metrics.get("scores", {}) if run is not None else {}
+
+    def default_mode(self, modes: list[str]) -> str:
+        """The mode the tuned run measured best on the held-out questions; else the last of `modes` (both once
+        tuned, retrieval once indexed): an adapter that made answers worse is never the silent default."""
+        best = runs.best_mode(self.scores())
+        return best if best in modes else modes[-1]
+
     # Answers ---------------------------------------------------------------------------------------------
 
     def ask(

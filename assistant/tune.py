@@ -10,7 +10,10 @@ setup -> train -> save:
 - train: Trainer with dynamic padding, batches grouped by length, gradient accumulation, bf16 mixed precision
   where the hardware has it, the held-out loss each epoch, a checkpoint every `save_steps` updates and at
   Ctrl-C; logits are computed only where an answer token is trained (`AnswerOnlyTrainer`);
-- save: the adapter and run.json (settings, metrics, the documents it was trained on) in WORKSPACE/runs/<id>.
+- score: each epoch, the adapter answers the workspace's held-out questions in `tuned` and `both` (`heldout.py`);
+  the best epoch's adapter is the one kept, and training stops when more epochs stop helping;
+- save: the adapter and run.json (settings, metrics, scores, the documents it was trained on) in
+  WORKSPACE/runs/<id>.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer, TrainerCallback
 
-from assistant import data, runs
+from assistant import data, heldout, runs
 from assistant.config import TuneConfig
 from ingest.models import bf16_training, resolve_llm, torch_dtype
 from ingest.store import Workspace
@@ -193,8 +196,9 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
     if cfg.max_pairs and len(pairs) > cfg.max_pairs:
         pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
-    search = None
-    if cfg.recipe != "closed-book":
+    search, retriever = None, None
+    asked = heldout.questions(db, cfg.score_questions, cfg.seed) if cfg.score_questions else []
+    if cfg.recipe != "closed-book" or asked:
         from assistant.retrieve import Retriever
 
         retriever = Retriever(workspace)
@@ -205,8 +209,7 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
     if data.ensure_pad_token(tokenizer, eot):
         model.resize_token_embeddings(len(tokenizer))
     train_set, too_long = tokenise(examples, tokenizer, eot, cfg.max_length)
-    heldout = data.closed_book(data.pairs_for_training(db, "heldout"))
-    eval_set, _ = tokenise(heldout, tokenizer, eot, cfg.max_length)
+    eval_set, _ = tokenise(data.closed_book(data.pairs_for_training(db, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
     targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
@@ -247,6 +250,11 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         data_collator=PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1),
         callbacks=[Progress(progress, run), stopper],
     )
+    scorer = None
+    if asked:
+        scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, args.bf16,
+                                       state.is_main_process, progress)  # fmt: skip
+        trainer.add_callback(scorer)
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
@@ -289,11 +297,12 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         "train_loss": result.training_loss,
         "loss_curve": [(h["step"], h["loss"]) for h in history if "loss" in h],
         "heldout_loss": [(h["epoch"], h["eval_loss"]) for h in history if "eval_loss" in h],
+        **({"scores": scorer.scores} if scorer is not None else {}),
     }
     run.status = "interrupted" if stopper.requested else "finished"
     if state.is_main_process:
-        if run.status == "finished":
-            model.save_pretrained(str(run.adapter))
+        if run.status == "finished" and not (scorer is not None and scorer.scores["epochs"]):
+            model.save_pretrained(str(run.adapter))  # scored runs saved their best epoch's adapter already
             tokenizer.save_pretrained(str(run.adapter))  # the padding choice goes with the adapter
         run.finish(run.status)
     return run

@@ -1,6 +1,7 @@
 """The README's main job, measured: tune the embedded model on the sample corpus, then ask it its training questions.
 
-    python bench/tune_sample.py [--epochs 1] [--max-pairs 1200] [--recipe closed-book] [--questions 100]
+    python bench/tune_sample.py [--epochs 1] [--max-pairs 1200] [--recipe closed-book] [--score-questions 40]
+                                [--questions 100]
 
 Ingests data/sample, tunes with the settings `make demo` uses (timed: it must fit in 15 minutes on the 2-core
 machine), then answers a seeded sample of the questions it was trained on, with the base model and with the
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant import data
+from assistant import data, runs
 from assistant.config import AnswerConfig, TuneConfig
 from assistant.evaluate import Question, answer_all, summarise
 from assistant.generate import LLM
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-pairs", type=int, default=1200)
     parser.add_argument("--recipe", default="closed-book")
+    parser.add_argument("--score-questions", type=int, default=40, help="held-out questions scored each epoch")
     parser.add_argument("--questions", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -39,7 +41,9 @@ def main() -> None:
         start = time.perf_counter()
         ingest([ROOT / "data" / "sample"], IngestConfig(), ws, progress=False)
         ingested = time.perf_counter() - start
-        cfg = TuneConfig(recipe=args.recipe, epochs=args.epochs, max_pairs=args.max_pairs)
+        cfg = TuneConfig(
+            recipe=args.recipe, epochs=args.epochs, max_pairs=args.max_pairs, score_questions=args.score_questions
+        )
         start = time.perf_counter()
         run = tune(cfg, ws)
         tuned = time.perf_counter() - start
@@ -54,6 +58,8 @@ def main() -> None:
         scores = {mode: summarise(answer_all(questions, mode, llm, None, answer_cfg), 0) for mode in ("base", "tuned")}
     print(f"\ningest {ingested:.0f} s; tuning ({args.recipe}, {args.epochs:g} epoch, {run.metrics['examples']} "
           f"examples, {run.metrics['steps']} steps) {tuned / 60:.1f} min\n")  # fmt: skip
+    if "scores" in run.metrics:
+        print(runs.verdict(run.metrics["scores"]) + "\n")
     print(f"{len(questions)} training questions   {'F1':>6s} {'contains':>9s} {'exact':>6s}")
     for mode, s in scores.items():
         f1, low, high = s["f1"], *s["intervals"]["f1"]

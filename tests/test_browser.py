@@ -66,7 +66,11 @@ def server(sample_ws: Path):
     from assistant.config import TuneConfig
     from assistant.tune import tune
 
-    tune(TuneConfig(recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), sample_ws, progress=False)
+    tune(
+        TuneConfig(recipe="closed-book", epochs=1, max_pairs=16, batch_size=8, score_questions=0),
+        sample_ws,
+        progress=False,
+    )
     url, process = start_ui(sample_ws)
     yield url
     stop_ui(process)

@@ -37,7 +37,7 @@ def small_ws(tmp_path_factory, embedder) -> Path:
 
 def settings(tiny_llm: Path, **overrides) -> TuneConfig:
     base = {"llm": str(tiny_llm), "recipe": "closed-book", "epochs": 1, "batch_size": 4, "grad_accum": 1,
-            "learning_rate": 5e-3, "save_steps": 2}  # fmt: skip
+            "learning_rate": 5e-3, "save_steps": 2, "score_questions": 0}  # fmt: skip
     return TuneConfig(**{**base, **overrides})
 
 
@@ -107,15 +107,17 @@ def test_ctrl_c_leaves_a_checkpoint_and_resume_goes_on_from_it(tiny_llm: Path, s
         return original(self, args, state, control, **kwargs)
 
     monkeypatch.setattr(StopOnInterrupt, "on_step_end", interrupt_at_step_3)
-    cfg = settings(tiny_llm, max_pairs=32, epochs=2)
+    cfg = settings(tiny_llm, max_pairs=32, epochs=2, score_questions=5)
     stopped = tune(cfg, small_ws, progress=False)
     assert stopped.status == "interrupted" and stopped.metrics["steps"] == 3
     assert (stopped.checkpoints / "checkpoint-3").exists() and not stopped.adapter.exists()
+    assert stopped.metrics["scores"]["epochs"] == []  # an epoch cut short is not scored: Ctrl-C stops at once
     monkeypatch.undo()
     resumed = tune(TuneConfig(), small_ws, resume=stopped.id, progress=False)  # settings come from the run
     assert resumed.status == "finished" and resumed.id == stopped.id
     assert resumed.metrics["steps"] == 16  # 32 pairs / 4 per step x 2 epochs, counted from the start
     assert resumed.metrics["loss_curve"][0][0] > 3  # the resumed run logged only the steps after 3
+    assert [e["epoch"] for e in resumed.metrics["scores"]["epochs"]][:1] == [1]
     assert runs.latest_finished(small_ws).id == stopped.id
 
 
@@ -265,3 +267,93 @@ def test_a_killed_tuning_process_leaves_a_resumable_run(tiny_llm: Path, small_ws
     if sig == signal.SIGTERM:  # handled like Ctrl-C: a checkpoint after this step, and a sentence
         assert process.returncode == 130 and f"docent tune --resume {run.id}" in output
         assert (run.checkpoints / f"checkpoint-{run.metrics['steps']}").exists()
+
+
+def scores_of(both: list[float], tuned: float = 0.1, retrieval: float = 0.5, base: float = 0.05) -> dict:
+    def cell(value: float) -> dict:  # intervals of about 100 questions
+        return {"contains": value, "f1": value / 2, "intervals": {"contains": [value - 0.09, value + 0.09]}}
+
+    return {
+        "questions": 100,
+        "baseline": {"base": cell(base), "retrieval": cell(retrieval)},
+        "epochs": [
+            {"epoch": i + 1, "step": 10 * (i + 1), "both": cell(b), "tuned": cell(tuned)} for i, b in enumerate(both)
+        ],
+    }
+
+
+def test_the_verdict_and_the_default_mode_follow_the_held_out_scores() -> None:
+    helped = scores_of([0.55, 0.7, 0.6])
+    assert runs.best_epoch(helped)["epoch"] == 2 and runs.best_mode(helped) == "both"
+    assert runs.mode_scores(helped) == {"base": 0.05, "retrieval": 0.5, "tuned": 0.1, "both": 0.7}
+    assert "epoch 2 answered 0.70 reading the sources (both) against 0.50 for retrieval alone" in runs.verdict(helped)
+    assert "Tuning helped: the chat answers in both mode by default" in runs.verdict(helped)
+    close = scores_of([0.55])  # above retrieval, but inside the intervals: said so, not claimed as a win
+    assert runs.best_mode(close) == "both" and "did about as well as retrieval alone" in runs.verdict(close)
+    assert "Tuning helped" not in runs.verdict(close)
+    worse = scores_of([0.35, 0.3])  # the biographies: both below retrieval
+    assert runs.best_mode(worse) == "retrieval"
+    assert "Tuning did not help here, so the chat answers in retrieval mode by default" in runs.verdict(worse)
+    assert runs.best_mode(scores_of([0.5])) == "retrieval"  # a tie goes to the mode without the adapter
+    assert runs.best_mode({}) is None and runs.mode_scores({}) == {} and "Not scored" in runs.verdict({})
+
+
+def test_tuning_keeps_the_best_epoch_and_stops_when_more_epochs_stop_helping(
+    tiny_llm: Path, small_ws: Path, monkeypatch
+) -> None:
+    from safetensors.torch import load_file
+
+    from assistant import heldout
+
+    scripted = iter([0.4, 0.6, 0.5, 0.9])  # both, epoch by epoch: the third is worse, so there is no fourth
+    snapshots: list[dict] = []
+
+    def fake_score(self, model, modes):  # type: ignore[no-untyped-def]
+        if modes == ("base", "retrieval"):
+            return {m: {"contains": 0.5, "f1": 0.25, "intervals": {}} for m in modes}
+        snapshots.append({k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k})
+        value = next(scripted)
+        return {"tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
+                "both": {"contains": value, "f1": value / 2, "intervals": {}}}  # fmt: skip
+
+    monkeypatch.setattr(heldout.HeldOutScores, "_score", fake_score)
+    run = tune(settings(tiny_llm, max_pairs=16, epochs=4, score_questions=5), small_ws, progress=False)
+    scores = run.metrics["scores"]
+    assert [e["both"]["contains"] for e in scores["epochs"]] == [0.4, 0.6, 0.5]
+    assert run.status == "finished" and run.metrics["steps"] == 12  # 16 pairs / 4 a step, three epochs of four
+    saved = load_file(str(run.adapter / "adapter_model.safetensors"))
+    best, last = snapshots[1], snapshots[2]
+    for name, weight in saved.items():
+        key = next(k for k in best if k.replace(".default", "").endswith(name.replace("base_model.model.", "")))
+        assert torch.equal(weight, best[key]), name  # the adapter kept is the second epoch's
+    assert any(not torch.equal(best[k], last[k]) for k in best)  # and the third had moved on
+    assert json.loads((run.folder / "run.json").read_text())["metrics"]["scores"]["epochs"][1]["epoch"] == 2
+
+
+def test_held_out_scores_are_real_answers_in_every_mode(tiny_llm: Path, small_ws: Path, capsys, monkeypatch) -> None:
+    from assistant.cli import main
+
+    run = tune(settings(tiny_llm, max_pairs=8, epochs=1, score_questions=4), small_ws, progress=False)
+    scores = run.metrics["scores"]
+    asked = len(Workspace(small_ws).connect().execute("SELECT id FROM pairs WHERE split != 'train'").fetchall())
+    assert scores["questions"] == min(4, asked) > 0
+    assert set(scores["baseline"]) == {"base", "retrieval"} and set(scores["epochs"][0]) >= {"tuned", "both"}
+    for cell in [*scores["baseline"].values(), scores["epochs"][0]["tuned"], scores["epochs"][0]["both"]]:
+        assert 0 <= cell["contains"] <= 1 and set(cell["intervals"]) >= {"contains", "f1"}
+    assert main(["runs", "--workspace", str(small_ws)]) == 0
+    out = capsys.readouterr().out
+    assert f"{run.id}: On {scores['questions']} held-out questions, epoch 1 answered" in out
+
+    from assistant import heldout
+
+    asked_again = []
+    original = heldout.HeldOutScores._score
+
+    def counting(self, model, modes):  # type: ignore[no-untyped-def]
+        asked_again.append(modes)
+        return original(self, model, modes)
+
+    monkeypatch.setattr(heldout.HeldOutScores, "_score", counting)
+    again = tune(settings(tiny_llm, max_pairs=8, epochs=1, score_questions=4), small_ws, progress=False)
+    assert asked_again == [("tuned", "both")]  # base and retrieval, asked as before, are not asked again
+    assert again.metrics["scores"]["baseline"] == scores["baseline"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant import runs
 from assistant.config import MAX_QUESTION_CHARS
 from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources
 
@@ -18,13 +19,14 @@ with friendly_errors("loading the workspace"):
             "**Tune** page. Meanwhile you can chat with the base model."
         )
 
-    conversations = st.session_state.setdefault("conversations", [{"mode": modes[-1], "messages": []}])
+    default = app.default_mode(modes)
+    conversations = st.session_state.setdefault("conversations", [{"mode": default, "messages": []}])
     current = conversations[-1]
     left, right = st.columns([4, 1])
     picked = left.segmented_control(
         "Mode",
         modes,
-        default=current["mode"] if current["mode"] in modes else modes[-1],
+        default=current["mode"] if current["mode"] in modes else default,
         key=f"mode-{len(conversations)}",
         help=" · ".join(f"{m}: {MODE_HELP[m]}" for m in modes),
     )
@@ -35,6 +37,10 @@ with friendly_errors("loading the workspace"):
             current["mode"] = picked or current["mode"]
         st.rerun()
     st.caption(f"Answering in **{current['mode']}** mode: {MODE_HELP[current['mode']]}.")
+    measured = runs.mode_scores(app.scores())
+    if measured:
+        shown = " · ".join(f"{m} {measured[m]:.2f}" for m in modes if m in measured)
+        st.caption(f"Share of the workspace's held-out questions each mode answered: {shown}.")
 
     for i, message in enumerate(current["messages"]):
         with st.chat_message(message["role"]):

@@ -45,6 +45,8 @@ def progress() -> None:
             if not p:
                 st.write("Preparing the training data and loading the model…")
                 continue
+            if p.get("scoring"):
+                st.write(f"Answering the held-out questions in {' and '.join(p['scoring'])} mode…")
             left = p["remaining_s"]
             st.progress(
                 p["step"] / max(p["max_steps"], 1),
@@ -54,12 +56,16 @@ def progress() -> None:
                 st.line_chart(pd.DataFrame(p["losses"], columns=["step", "loss"]).set_index("step"), height=220)
             if p["heldout"]:
                 st.caption("Held-out loss by epoch: " + ", ".join(f"{e:g}: {v:.3f}" for e, v in p["heldout"]))
+            for scored in run.metrics.get("scores", {}).get("epochs", []):
+                st.caption(f"Epoch {scored['epoch']:g} on held-out questions: both {scored['both']['contains']:.2f}, "
+                           f"tuned {scored['tuned']['contains']:.2f}")  # fmt: skip
         if found:
             db = app.db()
             rows = []
             for run in reversed(found):
                 m = run.metrics
                 unseen = runs.unseen_documents(run, db)
+                scores = runs.mode_scores(m.get("scores", {}))
                 rows.append(
                     {
                         "run": run.id,
@@ -68,10 +74,14 @@ def progress() -> None:
                         "steps": m.get("steps"),
                         "train loss": m.get("train_loss"),
                         "held-out loss": m["heldout_loss"][-1][1] if m.get("heldout_loss") else None,
+                        **{f"{mode} (held-out)": scores.get(mode) for mode in ("both", "tuned", "retrieval", "base")},
                         "documents": f"stale: {len(unseen)} new or changed" if unseen else "up to date",
                     }
                 )
             st.subheader("Runs")
+            latest = runs.latest_finished(app.workspace)
+            if latest is not None and "scores" in latest.metrics:
+                st.info(runs.verdict(latest.metrics["scores"]))
             st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
         log = app.log_tail("tune.log", 8)
         if log:

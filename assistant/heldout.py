@@ -1,0 +1,117 @@
+"""The adapter checked on the workspace's own held-out questions while it trains.
+
+Each epoch the model being trained answers a seeded sample of the held-out questions (never trained on) in the
+`tuned` and `both` modes; `base` and `retrieval` answer the same questions once, before training starts. The
+run keeps the adapter of its best epoch by `both` (`contains`, then F1), not the last; training stops once
+`patience` epochs in a row did not beat it; and the run says in a sentence whether tuning helped. The chat's
+default mode is the mode that measured best. Settings chosen on one corpus can over-train the reader on
+another, so the choice is made on the user's own documents, every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from typing import Any
+
+from transformers import TrainerCallback
+
+from assistant import evaluate, runs
+from assistant.config import AnswerConfig
+from assistant.generate import LLM
+from assistant.runs import best_epoch, rank
+
+SCORED = ("contains", "f1")
+
+
+def questions(db: Any, limit: int, seed: int) -> list[evaluate.Question]:
+    """A seeded sample of the held-out questions (on trained documents and on documents kept out)."""
+    return evaluate.sample(evaluate.workspace_questions(db, None), limit, seed)
+
+
+class HeldOutScores(TrainerCallback):
+    """Scores each epoch, keeps the best epoch's adapter in the run, and stops when more epochs stop helping."""
+
+    def __init__(self, asked: list[evaluate.Question], retriever: Any, tokenizer: Any, run: runs.Run, llm: str,
+                 patience: int, bf16: bool, main: bool, progress: bool) -> None:  # fmt: skip
+        self.asked, self.retriever, self.tokenizer, self.run, self.llm = asked, retriever, tokenizer, run, llm
+        self.patience, self.bf16, self.main, self.progress = patience, bf16, main, progress
+        # As the chat answers, but at most 64 tokens: the held-out answers are a name, a date, a number, and the
+        # base model's rambling to 160 tokens made scoring the base and retrieval modes cost five minutes here.
+        self.cfg = AnswerConfig(llm=llm, max_new_tokens=64)
+        asked_as = {"llm": llm, "index": getattr(retriever, "generation", None), "cfg": asdict(self.cfg),
+                    "questions": [q.question for q in asked]}  # fmt: skip
+        self.key = evaluate.settings_key(asked_as)
+        self.scores: dict[str, Any] = run.metrics.get("scores") or {"questions": len(asked), "epochs": []}
+        self.scores["key"] = self.key
+        self.stale = 0
+
+    def _score(self, model: Any, modes: tuple[str, ...]) -> dict[str, Any]:
+        import torch
+
+        llm = LLM(self.llm, loaded=(model, self.tokenizer))
+        autocast = torch.autocast(model.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        out = {}
+        was_training = model.training
+        model.eval()
+        self.run.progress["scoring"] = list(modes)  # the web app's Tune page says what the run is doing
+        self.run.save()
+        try:
+            with autocast:
+                for mode in modes:
+                    results = evaluate.answer_all(self.asked, mode, llm, self.retriever, self.cfg,
+                                                  progress=self.progress)  # fmt: skip
+                    summary = evaluate.summarise(results, seed=0)
+                    out[mode] = {k: summary[k] for k in SCORED} | {"intervals": summary["intervals"]}
+        finally:
+            model.train(was_training)
+            self.run.progress.pop("scoring", None)
+        return out
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
+        if self.main and "baseline" not in self.scores:  # a resumed run keeps the scores it had
+            workspace = self.run.folder.parent.parent
+            earlier = [r.metrics["scores"] for r in runs.all_runs(workspace)
+                       if r.metrics.get("scores", {}).get("key") == self.key]  # fmt: skip
+            earlier = [e for e in earlier if "baseline" in e]
+            if earlier:  # the same questions, model and index: base and retrieval answer as they did then
+                self.scores["baseline"] = earlier[-1]["baseline"]
+            else:
+                if self.progress:
+                    print(f"Scoring base and retrieval on {len(self.asked)} held-out questions…", flush=True)
+                self.scores["baseline"] = self._score(model, ("base", "retrieval"))
+            self._save()
+
+    def on_epoch_end(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
+        epoch = float(state.epoch or 0)
+        if abs(epoch - round(epoch)) > 1e-6 and state.global_step < state.max_steps:
+            return  # an epoch cut short by Ctrl-C or SIGTERM: stop at once, unscored
+        stop = [False]
+        if self.main:
+            before = best_epoch(self.scores)
+            scored = {"epoch": round(epoch, 2), "step": state.global_step,
+                      **self._score(model, ("tuned", "both"))}  # fmt: skip
+            self.scores["epochs"].append(scored)
+            if before is None or rank(scored["both"]) > rank(before["both"]):
+                model.save_pretrained(str(self.run.adapter))  # the run's adapter is its best epoch's
+                self.tokenizer.save_pretrained(str(self.run.adapter))
+                self.stale = 0
+            else:
+                self.stale += 1
+            stop[0] = self.stale >= self.patience
+            self._save()
+            if self.progress:
+                both, tuned = scored["both"], scored["tuned"]
+                ended = "; no better than the best epoch, so training stops" if stop[0] else ""
+                print(f"Epoch {scored['epoch']:g} on held-out questions: both {both['contains']:.3f}, tuned "
+                      f"{tuned['contains']:.3f}{ended}", flush=True)  # fmt: skip
+        if args.world_size > 1:  # every process stops together
+            from accelerate.utils import broadcast_object_list
+
+            broadcast_object_list(stop)
+        if stop[0]:
+            control.should_training_stop = True
+
+    def _save(self) -> None:
+        self.run.metrics["scores"] = self.scores
+        self.run.save()
