@@ -159,10 +159,11 @@ class Docent:
         run = runs.latest_finished(self.workspace)
         return run.metrics.get("scores", {}) if run is not None else {}
 
-    def default_mode(self, modes: list[str]) -> str:
-        """The mode the tuned run measured best on the held-out questions; else the last of `modes` (both once
-        tuned, retrieval once indexed): an adapter that made answers worse is never the silent default."""
-        best = runs.best_mode(self.scores())
+    def default_mode(self, modes: list[str], scores: dict[str, Any] | None = None) -> str:
+        """The mode the tuned run measured best on the held-out questions (`scores`, when the caller has them);
+        else the last of `modes` (both once tuned, retrieval once indexed): an adapter that made answers worse
+        is never the silent default."""
+        best = runs.best_mode(self.scores() if scores is None else scores)
         return best if best in modes else modes[-1]
 
     # Answers ---------------------------------------------------------------------------------------------

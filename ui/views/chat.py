@@ -19,7 +19,8 @@ with friendly_errors("loading the workspace"):
             "**Tune** page. Meanwhile you can chat with the base model."
         )
 
-    default = app.default_mode(modes)
+    scores = app.scores()
+    default = app.default_mode(modes, scores)
     conversations = st.session_state.setdefault("conversations", [{"mode": default, "messages": []}])
     current = conversations[-1]
     left, right = st.columns([4, 1])
@@ -37,7 +38,7 @@ with friendly_errors("loading the workspace"):
             current["mode"] = picked or current["mode"]
         st.rerun()
     st.caption(f"Answering in **{current['mode']}** mode: {MODE_HELP[current['mode']]}.")
-    measured = runs.mode_scores(app.scores())
+    measured = runs.mode_scores(scores)
     if measured:
         shown = " · ".join(f"{m} {measured[m]:.2f}" for m in modes if m in measured)
         st.caption(f"Share of the workspace's held-out questions each mode answered: {shown}.")
