@@ -61,6 +61,14 @@ class Run:
         self.finished = now()
         self.save()
 
+    def last_checkpoint(self) -> Path | None:
+        found = sorted(self.checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+        return found[-1] if found else None
+
+    def stopped(self) -> str:
+        """The status of a run that stopped before it finished: resumable only from a checkpoint."""
+        return "interrupted" if self.last_checkpoint() else "failed"
+
     def claim(self) -> None:
         """Record this process as the one training the run."""
         import psutil
@@ -104,7 +112,7 @@ def load(folder: Path) -> Run:
     data = json.loads((folder / "run.json").read_text())
     run = Run(folder=folder, **data)
     if run.orphaned():
-        run.status, run.finished = "interrupted" if any(run.checkpoints.glob("checkpoint-*")) else "failed", now()
+        run.status, run.finished = run.stopped(), now()
         with contextlib.suppress(OSError):  # a workspace we may only read keeps its file; the answer is the same
             run.save()
     return run

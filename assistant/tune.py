@@ -272,14 +272,14 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
             )
 
     # train
-    checkpoint = _last_checkpoint(run.checkpoints) if resume else None
+    checkpoint = run.last_checkpoint() if resume else None
     previous = {sig: signal.signal(sig, stopper.handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     start = time.perf_counter()
     try:
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except BaseException:
         if state.is_main_process:
-            run.finish("interrupted" if _last_checkpoint(run.checkpoints) else "failed")
+            run.finish(run.stopped())
         raise
     finally:
         for sig, handler in previous.items():
@@ -306,8 +306,3 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
             tokenizer.save_pretrained(str(run.adapter))  # the padding choice goes with the adapter
         run.finish(run.status)
     return run
-
-
-def _last_checkpoint(folder: Path) -> Path | None:
-    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])) if folder.exists() else []
-    return found[-1] if found else None
