@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-TEMPLATES = 3  # raise when the questions written change: ingest then writes every workspace's pairs again
+TEMPLATES = 4  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -50,7 +50,7 @@ SPAN_PATTERNS: list[tuple[str, str]] = [  # (type, regex), earlier types win whe
     (
         "quantity",
         rf"(?<![\w.]){NUM} (?:(?:business|working|calendar) )?"
-        r"(?:[a-z]{1,12}|GB|MB|TB|KB|kB|mAh|Wh|kg|W|V|Hz|GHz|MHz|mm|cm|km|ms)\b",
+        r"(?:[a-z]{1,20}|GB|MB|TB|KB|kB|mAh|Wh|kg|W|V|Hz|GHz|MHz|mm|cm|km|ms)\b",
     ),
     ("code", r"\b(?=[A-Za-z]*\d)(?=\w*[A-Za-z])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+\b|\b[A-Z]+\d+[A-Z]*\b"),
     ("year", r"(?<=\bin )(?:19|20)\d{2}\b"),
@@ -59,7 +59,7 @@ SPAN_PATTERNS: list[tuple[str, str]] = [  # (type, regex), earlier types win whe
         rf"(?<![\w'’]){CAPITALISED}(?: (?:(?:of|de|la|le|van|von|der|den|da|di|du|ni|and|&|the) ){{0,2}}"
         rf"{CAPITALISED})*(?: \d+(?:\.\d+)*\b)?",
     ),
-    ("number", rf"(?<![\w.]){NUM}(?![\w.])"),
+    ("number", rf"(?<![\w.]){NUM}(?!\w|\.\w)"),  # a number may end a sentence
 ]
 _SPAN_RE = [(kind, re.compile(rx)) for kind, rx in SPAN_PATTERNS]
 WH = {"email": "what email address", "url": "what address", "date": "what date", "time": "what time",
@@ -71,8 +71,9 @@ DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "our", "your"
 STOP_START = DETERMINERS | {"in", "on", "at", "for", "if", "when", "after", "before", "during", "to", "from", "it",
                             "he", "she", "they", "we", "you", "i", "there", "as", "since", "while", "note"}  # fmt: skip
 BE = r"(?:is|are|was|were|(?:will|can|must|should|may|might|would|could|shall) be|(?:has|have|had) been)"
-PRONOUN_START = re.compile(
-    r"^(?:[Ii]t|He|She|[Tt]he (?:film|movie|series|show|novel|book|album|song|game))\b"
+PRONOUN_START = re.compile(  # a document's subject, referred to: a film, a person, a company, a policy, a product
+    r"^(?:[Ii]t|He|She|[Tt]he (?:film|movie|series|show|novel|book|album|song|game|company|organi[sz]ation|policy|"
+    r"product|device|service|system|programme|program|guide|manual|handbook|document|team|project))\b"
     r"(?! is (?:also )?(?:important|recommended|possible|not|required))"
 )
 OPENERS = ["Do you know", "Can you tell me"]
@@ -80,6 +81,8 @@ NOT_UNITS = {"and", "or", "to", "of", "the", "a", "an", "in", "on", "at", "for",
              "is", "are", "was", "were", "has", "have", "will", "can", "x"}  # fmt: skip
 NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "several"}
 NATURAL = {"model", "subject", "passive", "fronted", "table", "cast", "kind"}  # phrasings as a person would ask
+NUMBERED = {"extension", "day", "room", "page", "step", "floor", "level", "line", "section", "chapter", "article",
+            "clause", "phase", "stage", "week", "gate", "platform", "season", "episode", "issue"}  # fmt: skip
 FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|must|will|should|may|does|do|did|\w+ed|\w{3,}s)\b")
 
 
@@ -168,7 +171,13 @@ def find_spans(sentence: str) -> list[tuple[int, int, str]]:
             before = sentence[:start].split()
             if kind in ("number", "quantity") and before and before[-1].lower() in DETERMINERS:
                 continue  # "a 2023 French film": the number describes, it is not asked for
-            taken.append((start, end, kind))
+            if kind == "number" and (
+                re.match(r"-\w|,? ?(?:(?:[-–]|to|and|or|x) ?)?\d", sentence[end:])
+                or re.search(r"(?:[-−]|\d,?|\d,? (?:to|and|or|x))$", sentence[:start].rstrip(" "))
+            ):
+                continue  # "27-inch", "-20", "27 to 30 December", "30, 60 and 90 days", "03 5551 2040": a part
+            year = kind == "number" and re.fullmatch(r"(?:19|20)\d{2}", value)
+            taken.append((start, end, "year" if year else kind))  # "since 2019" asks "since what year", not number
     return _join_lists(sentence, sorted(taken))
 
 
@@ -315,6 +324,11 @@ def _wh(sentence: str, start: int, end: int, kind: str) -> tuple[str, int]:
     if kind == "quantity":
         unit = value.split(" ", 1)[1]
         return f"how many {unit}", start
+    if kind == "number" and prev in NUMBERED:
+        return f"which {prev}", start - len(prev) - 1  # "extension 4410" -> "which extension", "on day 30"
+    if kind == "number" and re.match(rf" (?!(?:{'|'.join(NOT_UNITS)})\b)(?:[a-z]{{3}}|[A-Z][a-z]+ [a-z]{{3}})",
+                                     sentence[end:]):  # fmt: skip
+        return "how many", start  # "23 countries", "3 Pelican days": a number before a noun counts it
     if kind == "code" and prev in ("version", "firmware", "release", "build", "model"):
         return f"which {prev}", start - len(prev) - 1
     if kind in ("proper", "quoted") and _is_person(sentence, start, end, prev):
@@ -375,8 +389,12 @@ def _phrasings(
         rest = f" {rest}" if rest else ""
         lead = wh[0].upper() + wh[1:]
         out += [(f"{lead} {aux} {subj}{rest}?", "fronted"), (f"{opener} {wh} {subj} {aux}{rest}?", "embedded")]
-    in_place = head + wh + (clause if len(body.split()) > 24 else tail)
-    if not role and len(in_place.split()) <= 28 and is_clause(body):  # else hard to read, or no sentence at all
+    rest = clause if len(body.split()) > 24 else tail
+    in_place = head + wh + rest
+    fragment = re.match(r"[A-Z]\w+(?:ed|en) by\b", body) or re.match(r"\s*[:–-]", rest)
+    # else hard to read, or no sentence at all: "Approved by the team when?" has no subject; in "…works for what:
+    # employees, board members…" or "HR Business Partner, what: extension 4205?" the span labels what follows
+    if not role and not fragment and len(in_place.split()) <= 28 and is_clause(body):
         in_place = in_place[0].upper() + in_place[1:]
         in_place = in_place.rstrip(" .")
         out.append((in_place + "?", "in-place"))

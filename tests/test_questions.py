@@ -123,3 +123,49 @@ def test_a_description_answers_what_kind_of_thing(text: str, title: str, answer:
 def test_no_description_question_where_there_is_no_description(text: str) -> None:
     kinds = [f for f in facts_from_chunk(text, "Pasan Ko (film)") if f.kind == "kind"]
     assert kinds == []
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "question"),
+    [
+        ("Quillmate Labs was founded in Tampere and has sold scanners since 2016.", "2016", "since what year"),
+        ("About 140 people from 11 nationalities work at Quillmate.", "11 nationalities", "how many nationalities"),
+        ("You get 3 Pelican days per year after 3 years, and 5 Pelican days after 10 years.", "5",
+         "how many Pelican days after 10 years"),
+        ("Report lost equipment to the IT helpdesk within 24 hours by calling extension 4410.", "4410",
+         "by calling which extension"),
+    ],
+)  # fmt: skip
+def test_a_number_is_asked_for_as_what_it_counts(text: str, answer: str, question: str) -> None:
+    found = questions_for(text, answer=answer)
+    assert any(question in q for q in found.get(answer, [])), questions_for(text)
+    assert not any("what number" in q for qs in questions_for(text).values() for q in qs)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_asked"),
+    [
+        ("Book appointments through the app or by phone on 03 5551 2040 during office hours.", ["03", "5551", "2040"]),
+        ("Every office desk has two 27-inch monitors and a docking station.", ["27"]),
+        ("The office is closed from 27 to 30 December every year.", ["27", "30"]),
+        ("You have check-in meetings with your manager at 30, 60 and 90 days after you start.", ["30", "60"]),
+        ("The scanner measures 45 x 68 x 84 mm and weighs very little.", ["45", "68"]),
+    ],
+)  # fmt: skip
+def test_a_number_that_is_part_of_something_larger_is_not_asked_for(text: str, not_asked: list[str]) -> None:
+    found = questions_for(text)
+    assert not any(answer in found for answer in not_asked), found
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("Approved by the Quillmate Labs management team on 14 November 2023.", "14 November 2023"),  # no subject
+        ("This code describes the behaviour we expect from everyone who works for Quillmate Labs: employees, board "
+         "members, trainees and contractors.", "Quillmate Labs"),  # the span labels the list after it
+        ("Contacts in HR are listed below. HR Business Partner, Riikka Salo: extension 4205.", "Riikka Salo"),
+    ],
+)  # fmt: skip
+def test_no_question_from_a_fragment_or_a_label(text: str, answer: str) -> None:
+    found = questions_for(text, title="Code of Conduct")
+    assert found.get(answer, []) == [], found[answer]
