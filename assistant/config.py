@@ -10,6 +10,7 @@ MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tu
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
 RECIPES = ("closed-book", "raft", "mixed")
+TRACKERS = ("none", "tensorboard", "mlflow")  # Trainer's own integrations
 # A question is refused past this length: room for a pasted error message (about 1,000 tokens), while a 100 KB
 # question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.
 MAX_QUESTION_CHARS = 4_000
@@ -90,9 +91,20 @@ class TuneConfig:
         metadata={"help": "held-out questions answered each epoch to keep the best epoch and stop early (0 = off)"},
     )
     patience: int = field(default=1, metadata={"help": "epochs in a row without a better held-out score before a stop"})
+    time_budget: float = field(
+        default=0.0,
+        metadata={"help": "minutes the run may take, scoring included: fewer epochs, then fewer pairs (0 = no limit)"},
+    )
+    report_to: str = field(
+        default="none", metadata={"help": "also send the training curves to: none, tensorboard or mlflow"}
+    )
     seed: int = field(default=13, metadata={"help": "seed for sampling, shuffling and initialisation"})
 
     def __post_init__(self) -> None:
+        if self.report_to not in TRACKERS:
+            raise ValueError(f"report_to must be one of {', '.join(TRACKERS)}, got {self.report_to!r}")
+        if self.time_budget < 0:
+            raise ValueError(f"time_budget must be 0 (no limit) or a number of minutes, got {self.time_budget}")
         if self.recipe not in RECIPES:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.epochs <= 0 or self.learning_rate <= 0:

@@ -11,6 +11,7 @@ another, so the choice is made on the user's own documents, every run.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -46,36 +47,56 @@ class HeldOutScores(TrainerCallback):
         self.scores["key"] = self.key
         self.stale = 0
 
-    def _score(self, model: Any, modes: tuple[str, ...]) -> dict[str, Any]:
+    @contextlib.contextmanager
+    def _answering(self, model: Any) -> Iterator[LLM]:
         import torch
 
-        llm = LLM(self.llm, loaded=(model, self.tokenizer))
         autocast = torch.autocast(model.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
-        out = {}
         was_training = model.training
         model.eval()
+        try:
+            with autocast:
+                yield LLM(self.llm, loaded=(model, self.tokenizer))
+        finally:
+            model.train(was_training)
+
+    def _score(self, model: Any, modes: tuple[str, ...]) -> dict[str, Any]:
+        out = {}
         self.run.progress["scoring"] = list(modes)  # the web app's Tune page says what the run is doing
         self.run.save()
         try:
-            with autocast:
+            with self._answering(model) as llm:
                 for mode in modes:
                     results = evaluate.answer_all(self.asked, mode, llm, self.retriever, self.cfg,
                                                   progress=self.progress)  # fmt: skip
                     summary = evaluate.summarise(results, seed=0)
                     out[mode] = {k: summary[k] for k in SCORED} | {"intervals": summary["intervals"]}
         finally:
-            model.train(was_training)
             self.run.progress.pop("scoring", None)
         return out
 
+    def seconds_per_answer(self, model: Any, n: int = 8) -> float:
+        """Time one batch of held-out questions answered from their sources (the longest answers of the modes
+        scored), for the run's time estimate."""
+        import time
+
+        with self._answering(model) as llm:
+            start = time.perf_counter()
+            evaluate.answer_all(self.asked[:n], "retrieval", llm, self.retriever, self.cfg, progress=False)
+        return (time.perf_counter() - start) / max(min(n, len(self.asked)), 1)
+
+    def earlier_baseline(self) -> dict[str, Any] | None:
+        """Base and retrieval as an earlier run on the same questions, model and index scored them."""
+        workspace = self.run.folder.parent.parent
+        scored = [r.metrics.get("scores", {}) for r in runs.all_runs(workspace)]
+        earlier = [s for s in scored if s.get("key") == self.key and "baseline" in s]
+        return earlier[-1]["baseline"] if earlier else None
+
     def on_train_begin(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
         if self.main and "baseline" not in self.scores:  # a resumed run keeps the scores it had
-            workspace = self.run.folder.parent.parent
-            earlier = [r.metrics["scores"] for r in runs.all_runs(workspace)
-                       if r.metrics.get("scores", {}).get("key") == self.key]  # fmt: skip
-            earlier = [e for e in earlier if "baseline" in e]
+            earlier = self.earlier_baseline()
             if earlier:  # the same questions, model and index: base and retrieval answer as they did then
-                self.scores["baseline"] = earlier[-1]["baseline"]
+                self.scores["baseline"] = earlier
             else:
                 if self.progress:
                     print(f"Scoring base and retrieval on {len(self.asked)} held-out questions…", flush=True)

@@ -29,29 +29,33 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer, TrainerCallback
 
-from assistant import data, heldout, runs
+from assistant import budget, data, heldout, runs
 from assistant.config import TuneConfig
 from ingest.models import bf16_training, resolve_llm, torch_dtype
 from ingest.store import Workspace
 
 
-class AnswerOnlyTrainer(Trainer):
-    """Trainer whose loss asks the model for logits only at positions that predict a trained token.
+def answer_loss(model: Any, inputs: dict[str, Any], count: Any = None) -> tuple[Any, Any]:
+    """The loss on the trained tokens, with logits asked for only at the positions that predict one.
 
     The language-model head (vocabulary x hidden) is a large share of a small model's compute, and most
     positions are prompt; their logits would be thrown away. Same loss as the default, less work."""
+    inputs = dict(inputs)
+    targets = inputs.pop("labels")[:, 1:]
+    keep = (targets != data.IGNORE).any(dim=0).nonzero().squeeze(1)
+    outputs = model(**inputs, logits_to_keep=keep)
+    logits = outputs.logits.float()
+    picked = targets[:, keep]
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), picked.reshape(-1), ignore_index=data.IGNORE,
+                           reduction="sum")  # fmt: skip
+    return loss / (count if count is not None else (picked != data.IGNORE).sum()), outputs
+
+
+class AnswerOnlyTrainer(Trainer):
+    """Trainer whose loss is `answer_loss`."""
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
-        labels = inputs.pop("labels")
-        targets = labels[:, 1:]
-        keep = (targets != data.IGNORE).any(dim=0).nonzero().squeeze(1)
-        outputs = model(**inputs, logits_to_keep=keep)
-        logits = outputs.logits.float()
-        picked = targets[:, keep]
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), picked.reshape(-1), ignore_index=data.IGNORE,
-                               reduction="sum")  # fmt: skip
-        count = num_items_in_batch if num_items_in_batch is not None else (picked != data.IGNORE).sum()
-        loss = loss / count
+        loss, outputs = answer_loss(model, inputs, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
 
@@ -173,6 +177,35 @@ def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_le
     return out, too_long
 
 
+def training_set(cfg: TuneConfig, pairs: list[Any], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
+    """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), tokenised."""
+    if cfg.max_pairs and len(pairs) > cfg.max_pairs:
+        pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
+    return tokenise(data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed), tokenizer, eot,
+                    cfg.max_length)  # fmt: skip
+
+
+def estimate(model: Any, train_set: list, collate: PadCollator, cfg: TuneConfig, bf16: bool,
+             scorer: heldout.HeldOutScores | None, processes: int) -> budget.Plan:  # fmt: skip
+    """The run's time from a few timed steps and answers (each process trains its share of the examples)."""
+    loss = lambda model, inputs: answer_loss(model, inputs)[0]  # noqa: E731
+    train_s = budget.time_training(model, train_set, collate, loss, cfg.batch_size, bf16, cfg.seed) / processes
+    score_s = baseline_s = 0.0
+    if scorer is not None:
+        score_s = 2 * len(scorer.asked) * scorer.seconds_per_answer(model)  # two modes each epoch
+        baseline_s = 0.0 if scorer.earlier_baseline() else score_s
+    return budget.Plan(train_s, score_s, baseline_s, cfg.epochs)
+
+
+def check_tracker(name: str) -> None:
+    """A clear sentence, before any model time, when the experiment tracker asked for is not installed."""
+    import importlib.util
+
+    packages = {"tensorboard": ("tensorboard", "tensorboardX"), "mlflow": ("mlflow",)}.get(name, ())
+    if packages and not any(importlib.util.find_spec(p) for p in packages):
+        raise ValueError(f"--report-to {name} needs the {packages[0]} package: pip install {packages[0]}")
+
+
 def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True) -> runs.Run:
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
@@ -191,11 +224,10 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         shared = [run.id]
         broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
         run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
+    check_tracker(cfg.report_to)
     pairs = data.pairs_for_training(db, "train")
     if not pairs:
         raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
-    if cfg.max_pairs and len(pairs) > cfg.max_pairs:
-        pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
     search, retriever = None, None
     asked = heldout.questions(db, cfg.score_questions, cfg.seed) if cfg.score_questions else []
     if cfg.recipe != "closed-book" or asked:
@@ -203,12 +235,11 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
 
         retriever = Retriever(workspace)
         search = lambda questions, k: retriever.search(questions, k=k)  # noqa: E731
-    examples = data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed)
     tokenizer, model = load_base(cfg.llm)
     eot = data.end_of_turn_ids(tokenizer, model.generation_config)
     if data.ensure_pad_token(tokenizer, eot):
         model.resize_token_embeddings(len(tokenizer))
-    train_set, too_long = tokenise(examples, tokenizer, eot, cfg.max_length)
+    train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
     eval_set, _ = tokenise(data.closed_book(data.pairs_for_training(db, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
@@ -216,6 +247,29 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=targets, task_type="CAUSAL_LM")  # fmt: skip
     model = get_peft_model(model, lora)
+    bf16 = bf16_training()
+    collate = PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1)
+    scorer = None
+    if asked:
+        scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, bf16,
+                                       state.is_main_process, progress)  # fmt: skip
+    plan = None
+    if not resume:  # a resumed run goes on with the epochs and pairs it chose
+        shared_plan: list[budget.Plan | None] = [None]
+        if state.is_main_process:
+            timed = estimate(model, train_set, collate, cfg, bf16, scorer, state.num_processes)
+            shared_plan[0] = budget.fit(timed, cfg.time_budget, len(train_set)) if cfg.time_budget else timed
+        broadcast_object_list(shared_plan)
+        plan = shared_plan[0]
+        assert plan is not None
+        if plan.share < 1 or plan.epochs != cfg.epochs:
+            used = min(cfg.max_pairs or len(pairs), len(pairs))
+            chosen = max(1, int(used * plan.share)) if plan.share < 1 else cfg.max_pairs
+            cfg = dataclasses.replace(cfg, epochs=plan.epochs, max_pairs=chosen)
+            if plan.share < 1:
+                train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
+        if progress and state.is_main_process:
+            print(plan.describe(), flush=True)
     args = TrainingArguments(
         output_dir=str(run.checkpoints),
         per_device_train_batch_size=cfg.batch_size,
@@ -226,14 +280,14 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         lr_scheduler_type="cosine",
         warmup_steps=0.05,
         weight_decay=0.0,
-        bf16=bf16_training(),
+        bf16=bf16,
         train_sampling_strategy="group_by_length",
         eval_strategy="epoch" if eval_set else "no",
         save_strategy="steps",
         save_steps=cfg.save_steps,
         save_total_limit=2,
         logging_steps=5,
-        report_to="none",
+        report_to=cfg.report_to,
         disable_tqdm=True,
         remove_unused_columns=False,
         prediction_loss_only=True,
@@ -247,19 +301,18 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
         args=args,
         train_dataset=train_set,
         eval_dataset=eval_set or None,
-        data_collator=PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1),
-        callbacks=[Progress(progress, run), stopper],
+        data_collator=collate,
+        callbacks=[Progress(progress, run), stopper, *([scorer] if scorer is not None else [])],
     )
-    scorer = None
-    if asked:
-        scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, args.bf16,
-                                       state.is_main_process, progress)  # fmt: skip
-        trainer.add_callback(scorer)
+    for callback in trainer.callback_handler.callbacks:
+        if type(callback).__name__ == "TensorBoardCallback":  # Trainer's own integration, into the run's folder
+            callback.logging_dir = str(run.folder / "tensorboard")  # type: ignore[attr-defined]
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
     if state.is_main_process:
-        run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16}
+        run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16,
+                      "plan": plan.record() if plan is not None else run.config.get("plan")}  # fmt: skip
         run.snapshot = runs.snapshot(db)
         run.status = "running"
         run.claim()

@@ -357,3 +357,62 @@ def test_held_out_scores_are_real_answers_in_every_mode(tiny_llm: Path, small_ws
     again = tune(settings(tiny_llm, max_pairs=8, epochs=1, score_questions=4), small_ws, progress=False)
     assert asked_again == [("tuned", "both")]  # base and retrieval, asked as before, are not asked again
     assert again.metrics["scores"]["baseline"] == scores["baseline"]
+
+
+def test_a_time_budget_drops_epochs_first_then_pairs() -> None:
+    from assistant import budget
+
+    def plan() -> budget.Plan:  # 10 min of training an epoch, 1 min of scoring after each, 1 min before
+        return budget.Plan(train_s_per_epoch=600, score_s_per_epoch=60, baseline_s=60, epochs=3)
+
+    assert budget.fit(plan(), 40, 1000).epochs == 3  # 34 min fits
+    assert (budget.fit(plan(), 25, 1000).epochs, budget.fit(plan(), 25, 1000).share) == (2, 1.0)
+    cut = budget.fit(plan(), 7, 1000)  # not even one epoch: one epoch of half the pairs
+    assert cut.epochs == 1 and cut.share == pytest.approx(0.5) and cut.total_s == pytest.approx(7 * 60)
+    with pytest.raises(ValueError, match="--time-budget 2 min is too short"):
+        budget.fit(plan(), 2, 1000)
+
+
+@pytest.mark.parametrize(("minutes", "epochs", "pairs"), [(0, 3, 24), (2.5, 2, 24), (0.5, 1, 12)])
+def test_tuning_fits_its_time_budget_and_records_the_plan(
+    tiny_llm: Path, small_ws: Path, monkeypatch, capsys, minutes: float, epochs: int, pairs: int
+) -> None:
+    from assistant import budget
+
+    monkeypatch.setattr(budget, "time_training", lambda *a, **k: 60.0)  # this machine, slowed to a minute an epoch
+    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=minutes), small_ws)
+    plan, chosen = run.config["plan"], run.config["tune"]
+    assert (plan["epochs"], chosen["epochs"], chosen["max_pairs"]) == (epochs, epochs, pairs)
+    assert plan["train_s_per_epoch"] == 60.0 and plan["budget_min"] == minutes
+    assert run.metrics["steps"] == epochs * pairs // 4  # 4 examples a step
+    out = capsys.readouterr().out
+    assert f"Expected time on this machine: about {plan['total_s'] / 60:.1f} min" in out
+    assert ("to fit" in out) == bool(minutes)
+
+
+def test_the_time_estimate_comes_from_timed_steps(tiny_llm: Path, small_ws: Path) -> None:
+    run = tune(settings(tiny_llm, max_pairs=16, score_questions=4), small_ws, progress=False)
+    plan = run.config["plan"]
+    assert plan["train_s_per_epoch"] > 0 and plan["score_s_per_epoch"] > 0 and plan["epochs"] == 1
+    assert plan["total_s"] == pytest.approx(plan["baseline_s"] + plan["train_s_per_epoch"] + plan["score_s_per_epoch"],
+                                            abs=0.2)  # fmt: skip
+
+
+def test_report_to_tensorboard_writes_the_curves_into_the_run(tiny_llm: Path, small_ws: Path) -> None:
+    pytest.importorskip("tensorboardX")
+    run = tune(settings(tiny_llm, max_pairs=8, report_to="tensorboard"), small_ws, progress=False)
+    events = list((run.folder / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
+
+
+def test_report_to_a_tracker_that_is_not_installed_says_what_to_install(
+    tiny_llm: Path, small_ws: Path, monkeypatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a))
+    before = {r.id for r in runs.all_runs(small_ws)}
+    with pytest.raises(ValueError, match="--report-to mlflow needs the mlflow package: pip install mlflow"):
+        tune(settings(tiny_llm, report_to="mlflow"), small_ws, progress=False)
+    assert {r.id for r in runs.all_runs(small_ws)} == before  # refused before a run was started

@@ -120,11 +120,14 @@ def test_documents_page_lists_reviews_and_removes(app: AppTest, ui_ws: Path) -> 
 def test_tune_page_runs_in_the_background_then_all_modes_answer(app: AppTest, ui_ws: Path) -> None:
     at = app.switch_page(str(PAGES / "tune.py")).run()
     at.number_input[0].set_value(1.0)  # one epoch
+    next(n for n in at.number_input if "budget" in n.label).set_value(30)
     at.form_submit_button[0].click().run()
     assert any("Tuning started" in s.value for s in at.success)
     wait_for(lambda: runs.latest_finished(ui_ws) is not None)
+    assert runs.latest_finished(ui_ws).config["plan"]["budget_min"] == 30  # type: ignore[union-attr]
     at = app.switch_page(str(PAGES / "tune.py")).run()
-    assert "finished" in at.dataframe[0].value["status"].tolist()
+    table = at.dataframe[0].value
+    assert "finished" in table["status"].tolist() and table["expected"].notna().any()
     chat = app.switch_page(str(PAGES / "chat.py")).run()
     assert chat.segmented_control[0].options == ["base", "tuned", "retrieval", "both"]
     for mode in ("tuned", "both"):

@@ -30,8 +30,13 @@ with friendly_errors("starting the run"):
             epochs = st.number_input("Epochs", 0.1, 20.0, float(defaults.epochs), 0.5)
             rate = st.number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e")
             pairs = st.number_input("Train on at most this many pairs (0 = all)", 0, 100_000, 0, 100)
+            budget = st.number_input(
+                "Time budget in minutes (0 = no limit)", 0, 24 * 60, 0, 5,
+                help="The run times a few steps first, then gives up epochs, then pairs, to finish in time",
+            )  # fmt: skip
             if st.form_submit_button("Start tuning", type="primary"):
-                app.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs)})
+                app.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs),
+                                "time_budget": int(budget)})  # fmt: skip
                 st.success("Tuning started. It goes on if you close this page.")
 
 
@@ -43,8 +48,12 @@ def progress() -> None:
             p = run.progress
             st.subheader(f"Run {run.id}")
             if not p:
-                st.write("Preparing the training data and loading the model…")
+                st.write("Preparing the training data, loading the model and timing a few steps…")
                 continue
+            plan = run.config.get("plan")
+            if plan:
+                st.caption(f"Expected to take about {plan['total_s'] / 60:.0f} min on this machine"
+                           + (f" (budget {plan['budget_min']:g} min)" if plan.get("budget_min") else ""))  # fmt: skip
             if p.get("scoring"):
                 st.write(f"Answering the held-out questions in {' and '.join(p['scoring'])} mode…")
             left = p["remaining_s"]
@@ -72,6 +81,8 @@ def progress() -> None:
                         "status": run.status,
                         "recipe": run.config.get("tune", {}).get("recipe"),
                         "steps": m.get("steps"),
+                        "minutes": round(m["seconds"] / 60, 1) if "seconds" in m else None,
+                        "expected": round(run.config["plan"]["total_s"] / 60, 1) if run.config.get("plan") else None,
                         "train loss": m.get("train_loss"),
                         "held-out loss": m["heldout_loss"][-1][1] if m.get("heldout_loss") else None,
                         **{f"{mode} (held-out)": scores.get(mode) for mode in ("both", "tuned", "retrieval", "base")},
