@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,21 @@ class Result:
     scores: dict[str, float]
     sources: list[Source] = field(default_factory=list)
     doc: str = ""
+
+
+# A question that asks for a fact (a name, a date, a number, a kind) is answered in a few words; past 64 tokens
+# a model only rambles on, and one rambling answer holds its whole batch. Other questions get the chat's limit.
+FACT_TOKENS = 64
+ASKS_FOR_A_FACT = re.compile(
+    r"^(?:who|whom|whose|when|where|which|how (?:many|much|long|old|far|often)|(?:in|on|at|since|from) (?:what|which)"
+    r"|what (?:year|date|time|day|month|number|percentage|genre|language|kind|type|company|country|city|nationality))"
+    r"\b",
+    re.IGNORECASE,
+)
+
+
+def answer_tokens(question: str, longest: int) -> int:
+    return min(longest, FACT_TOKENS) if ASKS_FOR_A_FACT.match(question.strip()) else longest
 
 
 def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -168,9 +184,12 @@ def answer_all(
     todo = [q for q in questions if q.question not in done]
     with tqdm(total=len(questions), initial=len(questions) - len(todo), desc=f"Answering ({mode})", unit="q",
               disable=not progress) as bar:  # fmt: skip
-        for batch in batches(todo, batch_size):
+        by_cap: dict[int, list[Question]] = {}
+        for q in todo:  # a batch of fact questions is not held up by a longer answer
+            by_cap.setdefault(answer_tokens(q.question, cfg.max_new_tokens), []).append(q)
+        for cap, batch in ((cap, b) for cap, group in sorted(by_cap.items()) for b in batches(group, batch_size)):
             messages, found = conversations(mode, batch, retriever, cfg)
-            answers = llm.generate_batch(messages, cfg.max_new_tokens, tuned=mode in USES_ADAPTER)
+            answers = llm.generate_batch(messages, cap, tuned=mode in USES_ADAPTER)
             for q, a, s in zip(batch, answers, found):
                 result = Result(q.question, q.answer, mode, a, score(a, q.answer), s, q.doc)
                 results[q.question] = result
@@ -309,7 +328,8 @@ def run(
 ) -> dict[str, Any]:
     """Answer, score and report; answers already in folder/answers.jsonl for the same settings are reused."""
     folder.mkdir(parents=True, exist_ok=True)
-    key = settings_key({"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg)})
+    key = settings_key({"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg),
+                        "fact_tokens": FACT_TOKENS})  # fmt: skip
     log = folder / "answers.jsonl"
     saved: dict[str, dict[str, dict[str, Any]]] = {}
     if log.exists():
@@ -344,7 +364,7 @@ def run(
         if progress:
             print(f"Timing {len(timed)} single answers ({mode})…", flush=True)
         summaries[mode]["latency"] = time_answers(timed, mode, llm, retriever, cfg)
-    built = report.build(by_mode, summaries, {**meta, "settings": asdict(cfg), "slices": [q.slice for q in questions]},
-                         paired(by_mode))  # fmt: skip
+    built = report.build(by_mode, summaries, {**meta, "settings": asdict(cfg) | {"fact_tokens": FACT_TOKENS},
+                                              "slices": [q.slice for q in questions]}, paired(by_mode))  # fmt: skip
     report.write(built, folder)
     return built

@@ -36,6 +36,29 @@ def test_batched_answers_match_one_by_one_and_are_scored(tiny_llm: Path, sample_
         assert stats["n"] == 3 and set(stats) >= {"exact", "f1", "contains", "abstain", "length", "intervals"}
 
 
+def test_a_question_that_asks_for_a_fact_gets_a_short_answer_and_its_own_batch() -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, list[str]]] = []
+
+        def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+            self.calls.append((max_new_tokens, [m[-1]["content"] for m in messages]))
+            return ["an answer"] * len(messages)
+
+    questions = [Question(q, "x") for q in ("What does the handbook say about travel?", "Who is the HR Director?",
+                                             "Summarise the VPN runbook.", "How many days of leave are earned?",
+                                             "When was Quillmate founded?")]  # fmt: skip
+    llm = Recording()
+    results = answer_all(questions, "base", llm, None, AnswerConfig(max_new_tokens=160), batch_size=2,
+                         progress=False)  # type: ignore[arg-type]  # fmt: skip
+    assert [r.question for r in results] == [q.question for q in questions]  # in the order asked
+    caps = {question: cap for cap, asked in llm.calls for question in asked}
+    assert caps == {"Who is the HR Director?": 64, "How many days of leave are earned?": 64,
+                    "When was Quillmate founded?": 64, "What does the handbook say about travel?": 160,
+                    "Summarise the VPN runbook.": 160}  # fmt: skip
+    assert all(len({caps[q] for q in asked}) == 1 for _, asked in llm.calls)  # no batch mixes the two
+
+
 def test_the_best_source_comes_last_next_to_the_question(sample_ws: Path, embedder) -> None:
     sources = Retriever(sample_ws, embedder).search(["Who is the HR Director?"], k=3)[0]
     user = retrieval_messages("Who is the HR Director?", sources)[1]["content"]
