@@ -170,7 +170,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from assistant.tune import tune
 
     cfg = config_from(args, TuneConfig)
-    run = tune(cfg, workspace_path(args.workspace), resume=args.resume, progress=not args.quiet)
+    if args.search and args.resume:
+        raise ValueError("--search starts new runs; --resume goes on with one: give one of them")
+    if args.search:
+        from assistant.search import search
+
+        run = search(cfg, workspace_path(args.workspace), args.search, progress=not args.quiet)
+    else:
+        run = tune(cfg, workspace_path(args.workspace), resume=args.resume, progress=not args.quiet)
     if run.status == "interrupted":
         print(f"Run {run.id} stopped with a checkpoint; go on with: docent tune --resume {run.id}")
         return 130
@@ -367,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = parsers["tune"]
     t.add_argument("--resume", metavar="RUN", help="go on from RUN's last checkpoint, with its settings")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--search", action="append", metavar="SETTING=A,B",
+                   help="try these values on the held-out questions (short probe runs), then train the best; "
+                   "repeat for a grid, e.g. --search learning_rate=1e-3,2e-3")  # fmt: skip
     add_config_flags(t, TuneConfig)
     v = parsers["eval"]
     v.add_argument("--questions", help="JSONL with question, answer and optionally doc (default: held-out questions)")

@@ -127,8 +127,10 @@ def all_runs(workspace: Path) -> list[Run]:
 
 
 def finished_runs(workspace: Path) -> list[Run]:
-    """Runs that finished and wrote their adapter, oldest first."""
-    return [r for r in all_runs(workspace) if r.status == "finished" and r.adapter.exists()]
+    """Runs that finished and wrote their adapter, oldest first; the short probes of a settings search are not
+    among them (they are listed, but never answer unless named with --run)."""
+    return [r for r in all_runs(workspace)
+            if r.status == "finished" and r.adapter.exists() and not r.config.get("probe")]  # fmt: skip
 
 
 def latest_finished(workspace: Path) -> Run | None:

@@ -206,7 +206,10 @@ def check_tracker(name: str) -> None:
         raise ValueError(f"--report-to {name} needs the {packages[0]} package: pip install {packages[0]}")
 
 
-def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True) -> runs.Run:
+def tune(
+    cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True, probe: bool = False
+) -> runs.Run:
+    """`probe`: a short run of a settings search (`search.py`), kept but never the adapter the chat answers with."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
     from peft import LoraConfig, get_peft_model
@@ -219,8 +222,9 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
     if resume:
         run = runs.find(workspace, resume)
         cfg = TuneConfig(**run.config["tune"])  # a run goes on with the settings it started with
+        probe = bool(run.config.get("probe"))
     else:
-        run = runs.new_run(workspace, cfg.recipe)
+        run = runs.new_run(workspace, f"{cfg.recipe}-probe" if probe else cfg.recipe)
         shared = [run.id]
         broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
         run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
@@ -312,7 +316,8 @@ def tune(cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: 
     answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
     if state.is_main_process:
         run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16,
-                      "plan": plan.record() if plan is not None else run.config.get("plan")}  # fmt: skip
+                      "plan": plan.record() if plan is not None else run.config.get("plan"),
+                      **({"probe": True} if probe else {})}  # fmt: skip
         run.snapshot = runs.snapshot(db)
         run.status = "running"
         run.claim()

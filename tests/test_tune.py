@@ -416,3 +416,54 @@ def test_report_to_a_tracker_that_is_not_installed_says_what_to_install(
     with pytest.raises(ValueError, match="--report-to mlflow needs the mlflow package: pip install mlflow"):
         tune(settings(tiny_llm, report_to="mlflow"), small_ws, progress=False)
     assert {r.id for r in runs.all_runs(small_ws)} == before  # refused before a run was started
+
+
+def test_a_search_trains_the_settings_whose_probe_answered_best(tiny_llm: Path, small_ws: Path, monkeypatch) -> None:
+    from assistant import heldout
+    from assistant.search import search
+
+    def by_learning_rate(self, model, modes):  # type: ignore[no-untyped-def]
+        if modes == ("base", "retrieval"):
+            return {m: {"contains": 0.3, "f1": 0.2, "intervals": {}} for m in modes}
+        value = {1e-3: 0.2, 5e-3: 0.6, 1e-2: 0.4}[self.run.config["tune"]["learning_rate"]]
+        return {"tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
+                "both": {"contains": value, "f1": value / 2, "intervals": {}}}  # fmt: skip
+
+    monkeypatch.setattr(heldout.HeldOutScores, "_score", by_learning_rate)
+    before = {r.id for r in runs.all_runs(small_ws)}
+    run = search(settings(tiny_llm, max_pairs=16, epochs=2, score_questions=4), small_ws,
+                 ["learning_rate=1e-3,5e-3,1e-2"], progress=False)  # fmt: skip
+    new = [r for r in runs.all_runs(small_ws) if r.id not in before]
+    probes = [r for r in new if r.config.get("probe")]
+    assert len(probes) == 3 and all(p.config["tune"]["max_pairs"] == 4 and p.config["tune"]["epochs"] == 1
+                                     for p in probes)  # a quarter of the pairs, one epoch  # fmt: skip
+    assert run.config["tune"]["learning_rate"] == 5e-3 and run.config["search"]["chosen"] == {"learning_rate": 5e-3}
+    assert run.config["tune"]["epochs"] == 2 and run.config["tune"]["max_pairs"] == 16  # the real run, as asked
+    assert [t["both"]["contains"] for t in run.config["search"]["tried"]] == [0.2, 0.6, 0.4]
+    assert runs.latest_finished(small_ws).id == run.id  # type: ignore[union-attr]  # a probe never answers
+    assert all(p.id not in {r.id for r in runs.finished_runs(small_ws)} for p in probes)
+
+
+@pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        (["learning_rate=1e-3"], "give two values or more"),
+        (["epochs=1,2"], "epochs is not searched: every run keeps its best epoch"),
+        (["warmup=1,2"], "'warmup' is not a tuning setting"),
+        (["lora_r=8,big"], "every value of lora_r must be a whole number"),
+        (["recipe=raft,open-book"], "recipe must be one of"),
+    ],
+)
+def test_a_search_that_cannot_run_is_one_sentence_before_any_training(specs: list[str], message: str) -> None:
+    from assistant.search import candidates
+
+    with pytest.raises(ValueError, match=message):
+        candidates(specs)
+
+
+def test_the_search_grid_is_every_combination() -> None:
+    from assistant.search import candidates
+
+    grid = candidates(["learning_rate=1e-3,2e-3", "raft-p=0.8,1.0"])
+    assert grid == [{"learning_rate": 1e-3, "raft_p": 0.8}, {"learning_rate": 1e-3, "raft_p": 1.0},
+                    {"learning_rate": 2e-3, "raft_p": 0.8}, {"learning_rate": 2e-3, "raft_p": 1.0}]  # fmt: skip
