@@ -183,8 +183,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
         return 130
     m = run.metrics
     heldout = f", held-out loss {m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else ""
-    print(f"Run {run.id} finished in {m['seconds']:.0f} s: {m['steps']} steps, train loss {m['train_loss']:.3f}"
-          f"{heldout}. Adapter: {run.adapter}")  # fmt: skip
+    plan = run.config.get("plan")
+    expected = f" (expected {plan['total_s']:.0f} s)" if plan else ""
+    print(f"Run {run.id} finished in {m['seconds']:.0f} s{expected}: {m['steps']} steps, train loss "
+          f"{m['train_loss']:.3f}{heldout}. Adapter: {run.adapter}")  # fmt: skip
     if "scores" in m:
         print(runs.verdict(m["scores"]))
     return 0

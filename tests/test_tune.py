@@ -182,6 +182,8 @@ def test_multi_process_launch_trains_one_run(tiny_llm: Path, small_ws: Path) -> 
     assert len(new) == 1 and new[0].status == "finished"
     assert new[0].metrics["steps"] == 2  # 16 pairs over 2 processes x 4 per step
     assert json.loads((new[0].folder / "run.json").read_text())["status"] == "finished"
+    plan = new[0].config["plan"]  # timed by the main process, followed by both
+    assert f"finished in {new[0].metrics['seconds']:.0f} s (expected {plan['total_s']:.0f} s)" in done.stdout
 
 
 def test_ask_in_tuned_and_both_modes_uses_the_adapter_and_warns_when_stale(
