@@ -11,7 +11,6 @@ seeded share of the pairs trained, for one epoch. The choice is recorded in run.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import time
@@ -69,9 +68,10 @@ def time_training(
     tokens of every example (batches grouped by length carry little padding)."""
     import torch
 
+    from ingest.models import training_autocast
+
     rng = random.Random(seed)
     drawn = [rng.sample(examples, min(batch_size, len(examples))) for _ in range(batches + 1)]
-    autocast = torch.autocast(model.device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     seconds, tokens = 0.0, 0
     was_training = model.training
     model.train()
@@ -79,7 +79,7 @@ def time_training(
         for i, batch in enumerate(drawn):
             inputs = {k: v.to(model.device) for k, v in collate(batch).items()}
             start = time.perf_counter()
-            with autocast:
+            with training_autocast(model, bf16):
                 value = loss(model, inputs)
             value.backward()
             if torch.cuda.is_available():

@@ -187,15 +187,16 @@ def answer_all(
         by_cap: dict[int, list[Question]] = {}
         for q in todo:  # a batch of fact questions is not held up by a longer answer
             by_cap.setdefault(answer_tokens(q.question, cfg.max_new_tokens), []).append(q)
-        for cap, batch in ((cap, b) for cap, group in sorted(by_cap.items()) for b in batches(group, batch_size)):
-            messages, found = conversations(mode, batch, retriever, cfg)
-            answers = llm.generate_batch(messages, cap, tuned=mode in USES_ADAPTER)
-            for q, a, s in zip(batch, answers, found):
-                result = Result(q.question, q.answer, mode, a, score(a, q.answer), s, q.doc)
-                results[q.question] = result
-                if on_result is not None:
-                    on_result(result)
-            bar.update(len(batch))
+        for cap, group in sorted(by_cap.items()):
+            for batch in batches(group, batch_size):
+                messages, found = conversations(mode, batch, retriever, cfg)
+                answers = llm.generate_batch(messages, cap, tuned=mode in USES_ADAPTER)
+                for q, a, s in zip(batch, answers, found):
+                    result = Result(q.question, q.answer, mode, a, score(a, q.answer), s, q.doc)
+                    results[q.question] = result
+                    if on_result is not None:
+                        on_result(result)
+                bar.update(len(batch))
     for q in questions:
         if q.question in done:
             saved = done[q.question]

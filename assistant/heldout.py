@@ -21,6 +21,7 @@ from assistant import evaluate, runs
 from assistant.config import AnswerConfig
 from assistant.generate import LLM
 from assistant.runs import best_epoch, rank
+from ingest.models import training_autocast
 
 SCORED = ("contains", "f1")
 
@@ -49,13 +50,10 @@ class HeldOutScores(TrainerCallback):
 
     @contextlib.contextmanager
     def _answering(self, model: Any) -> Iterator[LLM]:
-        import torch
-
-        autocast = torch.autocast(model.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
         was_training = model.training
         model.eval()
         try:
-            with autocast:
+            with training_autocast(model, self.bf16):
                 yield LLM(self.llm, loaded=(model, self.tokenizer))
         finally:
             model.train(was_training)

@@ -74,6 +74,16 @@ def bf16_training() -> bool:
     )
 
 
+def training_autocast(model: Any, bf16: bool) -> Any:
+    """The precision training runs in (bf16 mixed precision when `bf16`), for work done beside the Trainer on the
+    model it trains: timing its steps, answering held-out questions."""
+    import contextlib
+
+    import torch
+
+    return torch.autocast(model.device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
 def resolve_llm(name: str) -> str:
     """A path or hub id transformers can load; the embedded default is converted into the cache once."""
     if name != EMBEDDED:

@@ -389,9 +389,9 @@ def _phrasings(
         rest = f" {rest}" if rest else ""
         lead = wh[0].upper() + wh[1:]
         out += [(f"{lead} {aux} {subj}{rest}?", "fronted"), (f"{opener} {wh} {subj} {aux}{rest}?", "embedded")]
-    rest = clause if len(body.split()) > 24 else tail
-    in_place = head + wh + rest
-    fragment = re.match(r"[A-Z]\w+(?:ed|en) by\b", body) or re.match(r"\s*[:–-]", rest)
+    after_wh = clause if len(body.split()) > 24 else tail
+    in_place = head + wh + after_wh
+    fragment = re.match(r"[A-Z]\w+(?:ed|en) by\b", body) or re.match(r"\s*[:–-]", after_wh)
     # else hard to read, or no sentence at all: "Approved by the team when?" has no subject; in "…works for what:
     # employees, board members…" or "HR Business Partner, what: extension 4205?" the span labels what follows
     if not role and not fragment and len(in_place.split()) <= 28 and is_clause(body):
