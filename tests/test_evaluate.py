@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.config import AnswerConfig
-from assistant.evaluate import Question, answer_all, bootstrap, file_questions, paired, summarise
+from assistant.evaluate import Question, answer_all, bootstrap, file_questions, paired, same_reading, summarise
 from assistant.generate import LLM
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever
@@ -57,6 +57,36 @@ def test_a_question_that_asks_for_a_fact_gets_a_short_answer_and_its_own_batch()
                     "When was Quillmate founded?": 64, "What does the handbook say about travel?": 160,
                     "Summarise the VPN runbook.": 160}  # fmt: skip
     assert all(len({caps[q] for q in asked}) == 1 for _, asked in llm.calls)  # no batch mixes the two
+
+
+def test_the_oracle_reuses_an_answer_only_where_retrieval_read_the_same_chunk(sample_ws: Path, embedder) -> None:
+    import hashlib
+
+    class Echo:  # the same prompt always gets the same answer; different prompts, different answers
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+            self.asked += [m[-1]["content"] for m in messages]
+            return [hashlib.sha1(json.dumps(m).encode()).hexdigest() for m in messages]
+
+    retriever = Retriever(sample_ws, embedder)
+    cfg = AnswerConfig(top_k=1)
+    leave, vpn = "How many days of annual leave are earned per month?", "What is the VPN client called?"
+    top = retriever.search([leave, vpn], k=5)
+    other = next(s for s in top[1] if s.chunk_id != top[1][0].chunk_id)  # a chunk retrieval does not read first
+    questions = [Question(leave, "2.5 days", doc=top[0][0].doc), Question(vpn, "QM Tunnel", chunk_id=other.chunk_id)]
+    llm = Echo()
+    retrieval = answer_all(questions, "retrieval", llm, retriever, cfg, progress=False)  # type: ignore[arg-type]
+    done = same_reading(questions, retrieval, retriever, cfg)
+    assert set(done) == {leave}  # the oracle reads the leave question's top chunk, and another chunk for the VPN
+    llm.asked.clear()
+    oracle = answer_all(questions, "oracle", llm, retriever, cfg, progress=False, done=done)  # type: ignore[arg-type]
+    assert len(llm.asked) == 1 and vpn in llm.asked[0]  # only the question read from a different chunk is asked
+    afresh = answer_all(questions, "oracle", Echo(), retriever, cfg, progress=False)  # type: ignore[arg-type]
+    assert [r.answer for r in oracle] == [r.answer for r in afresh]  # reused or not, the same answers
+    assert [r.sources[0].chunk_id for r in oracle] == [top[0][0].chunk_id, other.chunk_id]
+    assert same_reading(questions, retrieval, retriever, AnswerConfig(top_k=2)) == {}  # two chunks: another prompt
 
 
 def test_the_best_source_comes_last_next_to_the_question(sample_ws: Path, embedder) -> None:
