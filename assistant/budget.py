@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from transformers import TrainerCallback
+
 MIN_EXAMPLES = 8  # one batch: below it, the budget is refused rather than met by a run that trains nothing
 
 
@@ -116,3 +118,23 @@ def fit(plan: Plan, budget_min: float, examples: int) -> Plan:
         )
     plan.epochs, plan.share = 1.0, share
     return plan
+
+
+class Deadline(TrainerCallback):
+    """Stops training once the budget, less the held-out scoring still to come, is spent (clock from `started`)."""
+
+    def __init__(self, budget_min: float, score_s: float, started: float) -> None:
+        self.budget_s, self.score_s, self.started = budget_min * 60, score_s, started
+        self.reached_at: int | None = None  # the step at which the budget ran out
+
+    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        late = [
+            time.perf_counter() - self.started + self.score_s > self.budget_s and state.global_step < state.max_steps
+        ]
+        if args.world_size > 1:  # every process stops at the same step
+            from accelerate.utils import broadcast_object_list
+
+            broadcast_object_list(late)
+        if late[0]:
+            self.reached_at = state.global_step
+            control.should_training_stop = True

@@ -185,7 +185,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     heldout = f", held-out loss {m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else ""
     plan = run.config.get("plan")
     expected = f" (expected {plan['total_s']:.0f} s)" if plan else ""
-    print(f"Run {run.id} finished in {m['seconds']:.0f} s{expected}: {m['steps']} steps, train loss "
+    cut = f" (the {plan['budget_min']:g}-minute budget ran out there)" if plan and "budget_reached_at_step" in m else ""
+    print(f"Run {run.id} finished in {m['seconds']:.0f} s{expected}: {m['steps']} steps{cut}, train loss "
           f"{m['train_loss']:.3f}{heldout}. Adapter: {run.adapter}")  # fmt: skip
     if "scores" in m:
         print(runs.verdict(m["scores"]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
@@ -24,18 +25,22 @@ from assistant.runs import best_epoch, rank
 from ingest.models import training_autocast
 
 SCORED = ("contains", "f1")
+MODES = ("base", "retrieval", "tuned", "both")
 
 
-def questions(db: Any, limit: int, seed: int) -> list[evaluate.Question]:
-    """A seeded sample of the held-out questions (on trained documents and on documents kept out)."""
-    return evaluate.sample(evaluate.workspace_questions(db, None), limit, seed)
+def questions(db: Any, limit: int, seed: int, path: str = "") -> list[evaluate.Question]:
+    """A seeded sample of the held-out questions (on trained documents and on documents kept out), or of the
+    questions in the JSONL file `path` (`--check-questions`): worded by the user's people, not by Docent's templates
+    that the adapter learnt, they judge it fairly."""
+    asked = evaluate.file_questions(Path(path)) if path else evaluate.workspace_questions(db, None)
+    return evaluate.sample(asked, limit, seed)
 
 
 class HeldOutScores(TrainerCallback):
     """Scores each epoch, keeps the best epoch's adapter in the run, and stops when more epochs stop helping."""
 
     def __init__(self, asked: list[evaluate.Question], retriever: Any, tokenizer: Any, run: runs.Run, llm: str,
-                 patience: int, bf16: bool, main: bool, progress: bool) -> None:  # fmt: skip
+                 patience: int, bf16: bool, main: bool, progress: bool, source: str = "") -> None:  # fmt: skip
         self.asked, self.retriever, self.tokenizer, self.run, self.llm = asked, retriever, tokenizer, run, llm
         self.patience, self.bf16, self.main, self.progress = patience, bf16, main, progress
         # As the chat answers, but at most 64 tokens: the held-out answers are a name, a date, a number, and the
@@ -46,7 +51,11 @@ class HeldOutScores(TrainerCallback):
         self.key = evaluate.settings_key(asked_as)
         self.scores: dict[str, Any] = run.metrics.get("scores") or {"questions": len(asked), "epochs": []}
         self.scores["key"] = self.key
+        if source:  # the file the questions came from, named in the verdict
+            self.scores["source"] = Path(source).name
         self.stale = 0
+        self.deadline: Any = None  # budget.Deadline of a run with a time budget
+        self.log: Any = None  # Trainer.log, once there is a trainer: the scores go to TensorBoard or MLflow too
 
     @contextlib.contextmanager
     def _answering(self, model: Any) -> Iterator[LLM]:
@@ -97,20 +106,23 @@ class HeldOutScores(TrainerCallback):
                 self.scores["baseline"] = earlier
             else:
                 if self.progress:
-                    print(f"Scoring base and retrieval on {len(self.asked)} held-out questions…", flush=True)
+                    print(f"Scoring base and retrieval on {len(self.asked)} questions…", flush=True)
                 self.scores["baseline"] = self._score(model, ("base", "retrieval"))
             self._save()
+            self._log(self.scores["baseline"])
 
     def on_epoch_end(self, args, state, control, model=None, **kwargs):  # type: ignore[no-untyped-def]
         epoch = float(state.epoch or 0)
-        if abs(epoch - round(epoch)) > 1e-6 and state.global_step < state.max_steps:
-            return  # an epoch cut short by Ctrl-C or SIGTERM: stop at once, unscored
+        cut = abs(epoch - round(epoch)) > 1e-6 and state.global_step < state.max_steps
+        if cut and (self.deadline is None or self.deadline.reached_at is None):
+            return  # an epoch cut short by Ctrl-C or SIGTERM: stop at once, unscored (one cut by the budget counts)
         stop = [False]
         if self.main:
             before = best_epoch(self.scores)
             scored = {"epoch": round(epoch, 2), "step": state.global_step,
                       **self._score(model, ("tuned", "both"))}  # fmt: skip
             self.scores["epochs"].append(scored)
+            self._log(scored)
             if before is None or rank(scored["both"]) > rank(before["both"]):
                 model.save_pretrained(str(self.run.adapter))  # the run's adapter is its best epoch's
                 self.tokenizer.save_pretrained(str(self.run.adapter))
@@ -130,6 +142,10 @@ class HeldOutScores(TrainerCallback):
             broadcast_object_list(stop)
         if stop[0]:
             control.should_training_stop = True
+
+    def _log(self, scored: dict[str, Any]) -> None:
+        if self.log is not None:
+            self.log({f"heldout/{mode}_{k}": scored[mode][k] for mode in MODES if mode in scored for k in SCORED})
 
     def _save(self) -> None:
         self.run.metrics["scores"] = self.scores

@@ -191,11 +191,22 @@ def mode_scores(scores: dict[str, Any]) -> dict[str, float]:
 
 
 def best_mode(scores: dict[str, Any]) -> str | None:
-    """The mode with the best held-out score; None for a run that was not scored. A tie goes to the mode listed
-    first: retrieval before both, base before tuned, the one without the adapter costing nothing to trust."""
+    """The mode the chat answers in: the adapter's best mode only when it beats the best mode without it by more
+    than the 95 % intervals, else that mode without it (retrieval before base on a tie); None for a run that was not
+    scored. The held-out questions come from Docent's own templates and favour the adapter that learnt them: on
+    the film set they scored the default adapter's `both` 0.14 above retrieval while the benchmark's questions,
+    worded by someone else, put it 0.06 below (README), so a win inside the noise is no reason to switch."""
     found = at_best(scores)
-    order = [m for m in ("retrieval", "both", "base", "tuned") if m in found]
-    return max(order, key=lambda m: (rank(found[m]), -order.index(m))) if order else None
+    plain = [m for m in ("retrieval", "base") if m in found]
+    if not plain:
+        return None
+    best = max(plain, key=lambda m: (rank(found[m]), -plain.index(m)))
+    tuned = [m for m in ("both", "tuned") if m in found]
+    if not tuned:
+        return best
+    challenger = max(tuned, key=lambda m: (rank(found[m]), -tuned.index(m)))
+    won = rank(found[challenger]) > rank(found[best]) and _separate(found[challenger], found[best])
+    return challenger if won else best
 
 
 def _separate(better: dict[str, Any], worse: dict[str, Any]) -> bool:
@@ -216,16 +227,22 @@ def verdict(scores: dict[str, Any]) -> str:
         return "Not scored: the run ended before its first epoch did."
     base, retrieval = scores["baseline"]["base"], scores["baseline"]["retrieval"]
     both, tuned = best["both"], best["tuned"]
+    asked = f"{scores['questions']} questions of {scores['source']}" if "source" in scores else (
+        f"{scores['questions']} held-out questions")  # fmt: skip
     figures = (
-        f"On {scores['questions']} held-out questions, epoch {best['epoch']:g} answered {both['contains']:.2f} "
+        f"On {asked}, epoch {best['epoch']:g} answered {both['contains']:.2f} "
         f"reading the sources (both) against {retrieval['contains']:.2f} for retrieval alone, and "
         f"{tuned['contains']:.2f} from memory (tuned) against {base['contains']:.2f} for the base model."
     )
     if rank(both) > rank(retrieval) and _separate(both, retrieval):
         return f"{figures} Tuning helped: the chat answers in {best_mode(scores)} mode by default."
     if rank(both) > rank(retrieval):
+        own = "" if "source" in scores else (", and Docent's own questions favour the adapter that learnt their "
+                                              "wording")  # fmt: skip
         return (f"{figures} Reading the sources, the tuned model did about as well as retrieval alone: the difference "
-                f"is within the 95 % intervals of {scores['questions']} questions. The chat answers in "
-                f"{best_mode(scores)} mode by default, which scored higher.")  # fmt: skip
-    advice = "Try fewer epochs (--epochs 1), a lower learning rate (--learning-rate 1e-3), or the raft recipe."
+                f"is within the 95 % intervals of {scores['questions']} questions{own}, so the chat answers in "
+                f"{best_mode(scores)} mode by default. Pick both in the chat to compare, or score the run on "
+                "questions of your own (docent tune --check-questions FILE).")  # fmt: skip
+    advice = ("Try the raft recipe, which reads a source in every example, or a lower learning rate (on the film set "
+              "a lower rate read sources better).")  # fmt: skip
     return f"{figures} Tuning did not help here, so the chat answers in {best_mode(scores)} mode by default. {advice}"

@@ -217,6 +217,7 @@ def tune(
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     # setup
+    began = time.perf_counter()  # a time budget counts from here: loading and timing are part of the wait
     state = PartialState(cpu=not torch.cuda.is_available())  # on CPUs, several processes train with gloo
     db = Workspace(workspace).connect()
     if resume:
@@ -233,7 +234,7 @@ def tune(
     if not pairs:
         raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
     search, retriever = None, None
-    asked = heldout.questions(db, cfg.score_questions, cfg.seed) if cfg.score_questions else []
+    asked = heldout.questions(db, cfg.score_questions, cfg.seed, cfg.check_questions) if cfg.score_questions else []
     if cfg.recipe != "closed-book" or asked:
         from assistant.retrieve import Retriever
 
@@ -256,7 +257,7 @@ def tune(
     scorer = None
     if asked:
         scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, bf16,
-                                       state.is_main_process, progress)  # fmt: skip
+                                       state.is_main_process, progress, cfg.check_questions)  # fmt: skip
     plan = None
     if not resume:  # a resumed run goes on with the epochs and pairs it chose
         shared_plan: list[budget.Plan | None] = [None]
@@ -300,17 +301,24 @@ def tune(
         use_cpu=not torch.cuda.is_available(),
     )
     stopper = StopOnInterrupt()
+    deadline = None
+    if cfg.time_budget:
+        deadline = budget.Deadline(cfg.time_budget, plan.score_s_per_epoch if plan is not None else 0.0, began)
+    if scorer is not None:
+        scorer.deadline = deadline
     trainer = AnswerOnlyTrainer(
         model=model,
         args=args,
         train_dataset=train_set,
         eval_dataset=eval_set or None,
         data_collator=collate,
-        callbacks=[Progress(progress, run), stopper, *([scorer] if scorer is not None else [])],
+        callbacks=[Progress(progress, run), stopper, *[c for c in (deadline, scorer) if c is not None]],
     )
     for callback in trainer.callback_handler.callbacks:
         if type(callback).__name__ == "TensorBoardCallback":  # Trainer's own integration, into the run's folder
             callback.logging_dir = str(run.folder / "tensorboard")  # type: ignore[attr-defined]
+    if scorer is not None:
+        scorer.log = trainer.log
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
@@ -356,6 +364,7 @@ def tune(
         "loss_curve": [(h["step"], h["loss"]) for h in history if "loss" in h],
         "heldout_loss": [(h["epoch"], h["eval_loss"]) for h in history if "eval_loss" in h],
         **({"scores": scorer.scores} if scorer is not None else {}),
+        **({"budget_reached_at_step": deadline.reached_at} if deadline and deadline.reached_at is not None else {}),
     }
     run.status = "interrupted" if stopper.requested else "finished"
     if state.is_main_process:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -291,12 +292,15 @@ def test_the_verdict_and_the_default_mode_follow_the_held_out_scores() -> None:
     assert "epoch 2 answered 0.70 reading the sources (both) against 0.50 for retrieval alone" in runs.verdict(helped)
     assert "Tuning helped: the chat answers in both mode by default" in runs.verdict(helped)
     close = scores_of([0.55])  # above retrieval, but inside the intervals: said so, not claimed as a win
-    assert runs.best_mode(close) == "both" and "did about as well as retrieval alone" in runs.verdict(close)
+    assert runs.best_mode(close) == "retrieval" and "did about as well as retrieval alone" in runs.verdict(close)
+    assert "the chat answers in retrieval mode by default" in runs.verdict(close)  # a win inside the noise: no switch
     assert "Tuning helped" not in runs.verdict(close)
     worse = scores_of([0.35, 0.3])  # the biographies: both below retrieval
     assert runs.best_mode(worse) == "retrieval"
     assert "Tuning did not help here, so the chat answers in retrieval mode by default" in runs.verdict(worse)
     assert runs.best_mode(scores_of([0.5])) == "retrieval"  # a tie goes to the mode without the adapter
+    assert runs.best_mode(scores_of([0.2], tuned=0.7)) == "tuned"  # memory alone, well above retrieval
+    assert runs.best_mode(scores_of([0.2], retrieval=0.1, base=0.3)) == "base"  # no adapter, the better of two
     assert runs.best_mode({}) is None and runs.mode_scores({}) == {} and "Not scored" in runs.verdict({})
 
 
@@ -392,6 +396,56 @@ def test_tuning_fits_its_time_budget_and_records_the_plan(
     assert ("to fit" in out) == bool(minutes)
 
 
+def test_a_run_whose_estimate_was_short_stops_at_its_budget_and_scores_what_it_trained(
+    tiny_llm: Path, small_ws: Path, monkeypatch
+) -> None:
+    import time
+
+    from assistant import budget, heldout
+    from assistant.tune import AnswerOnlyTrainer
+
+    monkeypatch.setattr(budget, "time_training", lambda *a, **k: 1.0)  # the guess: a second an epoch
+    monkeypatch.setattr(heldout.HeldOutScores, "seconds_per_answer", lambda *a, **k: 0.01)
+    step = AnswerOnlyTrainer.training_step
+    monkeypatch.setattr(AnswerOnlyTrainer, "training_step", lambda *a, **k: time.sleep(0.5) or step(*a, **k))
+    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=0.1, score_questions=4), small_ws,
+               progress=False)  # fmt: skip
+    assert run.config["plan"]["epochs"] == 3  # three epochs of 6 steps were expected to fit in 6 s; each takes 3 s
+    reached = run.metrics["budget_reached_at_step"]
+    assert run.status == "finished" and run.metrics["steps"] == reached < 18
+    scored = run.metrics["scores"]["epochs"][-1]
+    assert scored["step"] == reached  # the epoch the budget cut short was scored, and its adapter kept
+    assert (run.adapter / "adapter_model.safetensors").exists()
+
+
+def test_a_run_scores_itself_on_the_users_own_questions_when_given(
+    tiny_llm: Path, small_ws: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from assistant import evaluate
+
+    ours = {"Who approves travel over EUR 2,000?": "the CFO", "How long is the notice period?": "three months",
+            "Where is the VPN guide?": "the IT wiki"}  # fmt: skip
+    path = tmp_path / "ours.jsonl"
+    path.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in ours.items()))
+    asked: set[str] = set()
+    answer_all = evaluate.answer_all
+    monkeypatch.setattr(evaluate, "answer_all", lambda questions, *a, **k: asked.update(q.question for q in questions)
+                        or answer_all(questions, *a, **k))  # fmt: skip
+    run = tune(settings(tiny_llm, max_pairs=8, score_questions=10, check_questions=str(path)), small_ws,
+               progress=False)  # fmt: skip
+    assert asked == set(ours)  # the user's questions, not the workspace's held-out ones
+    scores = run.metrics["scores"]
+    assert scores["questions"] == 3 and scores["source"] == "ours.jsonl"
+    assert runs.verdict(scores).startswith("On 3 questions of ours.jsonl, epoch 1 answered")
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Who approves travel?"}\n')
+    before = {r.id for r in runs.all_runs(small_ws)}
+    with pytest.raises(ValueError, match=re.escape('bad.jsonl:1: no "answer" field')):
+        tune(settings(tiny_llm, score_questions=10, check_questions=str(bad)), small_ws, progress=False)
+    assert {r.id for r in runs.all_runs(small_ws)} == before  # refused before a run was started
+
+
 def test_the_time_estimate_comes_from_timed_steps(tiny_llm: Path, small_ws: Path) -> None:
     run = tune(settings(tiny_llm, max_pairs=16, score_questions=4), small_ws, progress=False)
     plan = run.config["plan"]
@@ -402,9 +456,13 @@ def test_the_time_estimate_comes_from_timed_steps(tiny_llm: Path, small_ws: Path
 
 def test_report_to_tensorboard_writes_the_curves_into_the_run(tiny_llm: Path, small_ws: Path) -> None:
     pytest.importorskip("tensorboardX")
-    run = tune(settings(tiny_llm, max_pairs=8, report_to="tensorboard"), small_ws, progress=False)
+    run = tune(settings(tiny_llm, max_pairs=8, report_to="tensorboard", score_questions=4), small_ws, progress=False)
     events = list((run.folder / "tensorboard").glob("events.out.tfevents.*"))
-    assert events and events[0].stat().st_size > 0
+    assert len(events) == 1
+    written = events[0].read_bytes()
+    assert b"train/epoch" in written
+    for tag in (b"heldout/retrieval_contains", b"heldout/both_contains", b"heldout/tuned_f1"):
+        assert tag in written  # the held-out scores beside the loss curves
 
 
 def test_report_to_a_tracker_that_is_not_installed_says_what_to_install(
