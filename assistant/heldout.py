@@ -19,13 +19,12 @@ from typing import Any
 from transformers import TrainerCallback
 
 from assistant import evaluate, runs
-from assistant.config import AnswerConfig
+from assistant.config import MODES, AnswerConfig
 from assistant.generate import LLM
 from assistant.runs import best_epoch, rank
 from ingest.models import training_autocast
 
 SCORED = ("contains", "f1")
-MODES = ("base", "retrieval", "tuned", "both")
 
 
 def questions(db: Any, limit: int, seed: int, path: str = "") -> list[evaluate.Question]:
