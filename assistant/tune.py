@@ -259,7 +259,9 @@ def tune(
         scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, bf16,
                                        state.is_main_process, progress, cfg.check_questions)  # fmt: skip
     plan = None
-    if not resume:  # a resumed run goes on with the epochs and pairs it chose
+    if resume:  # a resumed run goes on with the epochs and the share of the examples it chose
+        train_set = budget.share_of(train_set, run.config.get("plan", {}).get("share", 1.0), cfg.seed)
+    else:
         shared_plan: list[budget.Plan | None] = [None]
         if state.is_main_process:
             timed = estimate(model, train_set, collate, cfg, bf16, scorer, state.num_processes)
@@ -267,12 +269,8 @@ def tune(
         broadcast_object_list(shared_plan)
         plan = shared_plan[0]
         assert plan is not None
-        if plan.share < 1 or plan.epochs != cfg.epochs:
-            used = min(cfg.max_pairs or len(pairs), len(pairs))
-            chosen = max(1, int(used * plan.share)) if plan.share < 1 else cfg.max_pairs
-            cfg = dataclasses.replace(cfg, epochs=plan.epochs, max_pairs=chosen)
-            if plan.share < 1:
-                train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
+        cfg = dataclasses.replace(cfg, epochs=plan.epochs)
+        train_set = budget.share_of(train_set, plan.share, cfg.seed)
         if progress and state.is_main_process:
             print(plan.describe(), flush=True)
     args = TrainingArguments(

@@ -379,21 +379,34 @@ def test_a_time_budget_drops_epochs_first_then_pairs() -> None:
         budget.fit(plan(), 2, 1000)
 
 
-@pytest.mark.parametrize(("minutes", "epochs", "pairs"), [(0, 3, 24), (2.5, 2, 24), (0.5, 1, 12)])
+@pytest.mark.parametrize(("minutes", "epochs", "examples"), [(0, 3, 24), (2.5, 2, 24), (0.5, 1, 12)])
 def test_tuning_fits_its_time_budget_and_records_the_plan(
-    tiny_llm: Path, small_ws: Path, monkeypatch, capsys, minutes: float, epochs: int, pairs: int
+    tiny_llm: Path, small_ws: Path, monkeypatch, capsys, minutes: float, epochs: int, examples: int
 ) -> None:
     from assistant import budget
 
     monkeypatch.setattr(budget, "time_training", lambda *a, **k: 60.0)  # this machine, slowed to a minute an epoch
     run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=minutes), small_ws)
     plan, chosen = run.config["plan"], run.config["tune"]
-    assert (plan["epochs"], chosen["epochs"], chosen["max_pairs"]) == (epochs, epochs, pairs)
+    assert (plan["epochs"], chosen["epochs"], run.metrics["examples"]) == (epochs, epochs, examples)
     assert plan["train_s_per_epoch"] == 60.0 and plan["budget_min"] == minutes
-    assert run.metrics["steps"] == epochs * pairs // 4  # 4 examples a step
+    assert run.metrics["steps"] == epochs * examples // 4  # 4 examples a step
     out = capsys.readouterr().out
     assert f"Expected time on this machine: about {plan['total_s'] / 60:.1f} min" in out
     assert ("to fit" in out) == bool(minutes)
+
+
+def test_a_budget_cuts_the_examples_a_raft_run_trains_not_its_pairs(
+    tiny_llm: Path, small_ws: Path, monkeypatch
+) -> None:
+    from assistant import budget
+
+    monkeypatch.setattr(budget, "time_training", lambda *a, **k: 40.0)  # 40 s an epoch: three quarters fit in 30 s
+    whole = tune(settings(tiny_llm, recipe="raft"), small_ws, progress=False)
+    part = tune(settings(tiny_llm, recipe="raft", time_budget=0.5), small_ws, progress=False)
+    assert part.config["plan"]["share"] == pytest.approx(0.75)
+    # a raft example stands for a fact, whatever phrasings were drawn: 75 % of the pairs would keep most of the facts
+    assert part.metrics["examples"] == int(whole.metrics["examples"] * 0.75) < whole.metrics["examples"]
 
 
 def test_a_run_whose_estimate_was_short_stops_at_its_budget_and_scores_what_it_trained(
