@@ -4,8 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The demo ends by asking in `both` mode, so it tunes the recipe that reads sources (raft), within a ten-minute
-# budget (on a CPU: fewer epochs, then a seeded share of the pairs, and a stop where the minutes run out), scored on
-# 40 held-out questions.
+# budget (on a CPU: fewer epochs, then a seeded share of the examples, and a stop where the minutes run out), scored
+# on 40 held-out questions. bench/tune_sample.py reads these flags to measure the demo.
 DEMO_TUNE ?= --recipe raft --time-budget 10 --score-questions 40
 
 .PHONY: setup demo test lint clean

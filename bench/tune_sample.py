@@ -1,21 +1,25 @@
 """The README's main job, measured: tune the embedded model on the sample corpus as `make demo` does, then ask the
 demo's question in `both` mode.
 
-    python bench/tune_sample.py [--recipe raft] [--time-budget 10] [--score-questions 40]
+    python bench/tune_sample.py
 
-Ingests data/sample, tunes with the settings `make demo` uses (timed against the time the run expected: it must
-fit in about ten minutes on the 2-core machine), prints the run's held-out scores in every mode and its verdict,
-then answers the demo's question in `both` mode and says whether the answer holds the handbook's figure.
+Ingests data/sample, tunes with the settings `make demo` uses (DEMO_TUNE in the Makefile) (timed against the time
+the run expected: it must fit in about ten minutes on the 2-core machine), prints the run's held-out scores in every
+mode and its verdict, then answers the demo's question in `both` mode and says whether the answer holds the
+handbook's figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shlex
 import tempfile
 import time
 from pathlib import Path
 
 from assistant import runs
+from assistant.cli import build_parser, config_from
 from assistant.config import AnswerConfig, TuneConfig
 from assistant.generate import LLM
 from assistant.prompt import retrieval_messages
@@ -29,20 +33,21 @@ QUESTION = "How many days of annual leave do employees earn per month?"  # the o
 ANSWER = "2.5"  # data/sample/hr/employee-handbook.pdf: "2.5 days of annual leave for every full month of employment"
 
 
+def demo_settings() -> TuneConfig:
+    """The tuning settings of `make demo`: its DEMO_TUNE flags, read from the Makefile, parsed as `docent tune` does."""
+    flags = re.search(r"^DEMO_TUNE \?= (.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert flags, "the Makefile has no DEMO_TUNE line"
+    return config_from(build_parser().parse_args(["tune", *shlex.split(flags[1])]), TuneConfig)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipe", default="raft")
-    parser.add_argument("--time-budget", type=float, default=10.0)
-    parser.add_argument("--score-questions", type=int, default=40, help="held-out questions scored each epoch")
-    parser.add_argument("--epochs", type=float, default=TuneConfig.epochs)
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    cfg = demo_settings()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         start = time.perf_counter()
         ingest([ROOT / "data" / "sample"], IngestConfig(), ws, progress=False)
         ingested = time.perf_counter() - start
-        cfg = TuneConfig(recipe=args.recipe, epochs=args.epochs, time_budget=args.time_budget,
-                         score_questions=args.score_questions)  # fmt: skip
         start = time.perf_counter()
         run = tune(cfg, ws)
         tuned = time.perf_counter() - start
@@ -51,9 +56,10 @@ def main() -> None:
         sources = Retriever(ws).search([QUESTION], k=answer_cfg.top_k)[0]
         answer, _ = llm.generate(retrieval_messages(QUESTION, sources), answer_cfg.max_new_tokens, tuned=True)
     plan, chosen = run.config["plan"], run.config["tune"]
-    pairs = chosen["max_pairs"] or "all"
-    print(f"\ningest {ingested:.0f} s; tuning ({args.recipe}, {chosen['epochs']:g} epoch, {pairs} pairs, "
-          f"{run.metrics['examples']} examples, {run.metrics['steps']} steps) {tuned / 60:.1f} min, expected "
+    cut = f", the budget ran out at update {run.metrics['budget_reached_at_step']}" if "budget_reached_at_step" in (
+        run.metrics) else ""  # fmt: skip
+    print(f"\ningest {ingested:.0f} s; tuning ({cfg.recipe}, {chosen['epochs']:g} epoch, {plan['share']:.0%} of the "
+          f"examples: {run.metrics['examples']}, {run.metrics['steps']} updates{cut}) {tuned / 60:.1f} min, expected "
           f"{plan['total_s'] / 60:.1f} min\n")  # fmt: skip
     scores = run.metrics.get("scores", {})
     if scores:
