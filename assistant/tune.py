@@ -260,7 +260,7 @@ def tune(
                                        state.is_main_process, progress, cfg.check_questions)  # fmt: skip
     plan = None
     if resume:  # a resumed run goes on with the epochs and the share of the examples it chose
-        train_set = budget.share_of(train_set, run.config.get("plan", {}).get("share", 1.0), cfg.seed)
+        train_set = budget.share_of(train_set, (run.config.get("plan") or {}).get("share", 1.0), cfg.seed)
     else:
         shared_plan: list[budget.Plan | None] = [None]
         if state.is_main_process:
