@@ -197,16 +197,17 @@ def best_mode(scores: dict[str, Any]) -> str | None:
     the film set they scored the default adapter's `both` 0.14 above retrieval while the benchmark's questions,
     worded by someone else, put it 0.06 below (README), so a win inside the noise is no reason to switch."""
     found = at_best(scores)
-    plain = [m for m in ("retrieval", "base") if m in found]
-    if not plain:
-        return None
-    best = max(plain, key=lambda m: (rank(found[m]), -plain.index(m)))
-    tuned = [m for m in ("both", "tuned") if m in found]
-    if not tuned:
+    best, challenger = _top(found, ("retrieval", "base")), _top(found, ("both", "tuned"))
+    if best is None or challenger is None:
         return best
-    challenger = max(tuned, key=lambda m: (rank(found[m]), -tuned.index(m)))
     won = rank(found[challenger]) > rank(found[best]) and _separate(found[challenger], found[best])
     return challenger if won else best
+
+
+def _top(found: dict[str, dict[str, Any]], modes: tuple[str, ...]) -> str | None:
+    """The best-scored of `modes` in `found`; on a tie, the one listed first."""
+    present = [m for m in modes if m in found]
+    return max(present, key=lambda m: (rank(found[m]), -present.index(m))) if present else None
 
 
 def _separate(better: dict[str, Any], worse: dict[str, Any]) -> bool:
