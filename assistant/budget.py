@@ -33,7 +33,7 @@ class Plan:
     score_s_per_epoch: float  # tuned and both on the held-out questions, after each epoch
     baseline_s: float  # base and retrieval on the same questions, once (0 when an earlier run's answers are reused)
     epochs: float  # as asked, or as many as fit the budget
-    share: float = 1.0  # of the training examples, when one epoch of all of them does not fit
+    share: float = 1.0  # of the training examples: a search's probe, or when one epoch of all of them does not fit
     budget_min: float = 0.0
 
     @property
@@ -100,18 +100,20 @@ def time_training(
 
 
 def fit(plan: Plan, budget_min: float, examples: int) -> Plan:
-    """The plan cut to `budget_min` minutes: whole epochs of every example first, else one epoch of a share."""
+    """The plan cut to `budget_min` minutes: whole epochs of its examples first, else one epoch of a share of them
+    (never more than the share it already had)."""
     plan.budget_min = budget_min
     budget = budget_min * 60
     if plan.total_s <= budget:
         return plan
-    per_epoch = plan.train_s_per_epoch + plan.score_s_per_epoch
+    per_epoch = plan.share * plan.train_s_per_epoch + plan.score_s_per_epoch
     room = budget - plan.baseline_s
     whole = math.floor(room / per_epoch) if per_epoch else 0
     if whole >= 1:
         plan.epochs = min(float(whole), plan.epochs)
         return plan
     share = (room - plan.score_s_per_epoch) / plan.train_s_per_epoch if plan.train_s_per_epoch else 0.0
+    share = min(share, plan.share)
     if share * examples < min(MIN_EXAMPLES, examples):
         least = min(MIN_EXAMPLES, examples) / examples * plan.train_s_per_epoch
         smallest = plan.baseline_s + plan.score_s_per_epoch + least

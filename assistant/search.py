@@ -1,10 +1,11 @@
 """`docent tune --search FIELD=A,B[,C]`: settings chosen on the workspace's own held-out questions.
 
 Each candidate (a value of each searched field; several --search flags make a grid) trains a short probe run: one
-epoch of a seeded quarter of the pairs, scored on the held-out questions as every run is. The settings whose probe
-answered best in `both` (`contains`, then F1) are then trained for real. With --time-budget, the probes share a
-third of it and the real run gets what is left. Probes are runs like any other, kept and listed, but never the
-adapter the chat answers with. Epochs are not searched: every run already keeps its best epoch and stops when
+epoch of a seeded quarter of the training examples (not of the pairs: a `raft` example stands for a fact, so a
+quarter of the pairs would keep most of the facts), scored on the held-out questions as every run is. The settings
+whose probe answered best in `both` (`contains`, then F1) are then trained for real. With --time-budget, the probes
+share a third of it and the real run gets what is left. Probes are runs like any other, kept and listed, but never
+the adapter the chat answers with. Epochs are not searched: every run already keeps its best epoch and stops when
 more stop helping.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 from assistant import runs
 from assistant.config import TuneConfig
 
-PROBE_SHARE = 0.25  # of the training pairs, for one epoch: enough facts to tell settings apart, at a quarter the cost
+PROBE_SHARE = 0.25  # of the training examples, one epoch: enough facts to tell settings apart, at a quarter the cost
 PROBE_TIME = 1 / 3  # of a time budget, for all probes together
 NOT_SEARCHED = {"epochs": "every run keeps its best epoch by the held-out questions already",
                 "llm": "a search compares settings of one model", "time_budget": "it is the search's own limit",
@@ -53,24 +54,20 @@ def candidates(specs: list[str]) -> list[dict[str, Any]]:
 
 
 def search(cfg: TuneConfig, workspace: Path, specs: list[str], progress: bool = True) -> runs.Run:
-    from assistant import data
     from assistant.tune import tune
-    from ingest.store import Workspace
 
     grid = candidates(specs)
     if not cfg.score_questions:
         raise ValueError("--search chooses by the held-out questions: it needs --score-questions above 0")
-    pairs = len(data.pairs_for_training(Workspace(workspace).connect(), "train"))
-    probe_pairs = max(1, int(min(cfg.max_pairs or pairs, pairs) * PROBE_SHARE))
     probe_budget = cfg.time_budget * PROBE_TIME / len(grid) if cfg.time_budget else 0.0
     start = time.perf_counter()
     tried = []
     for i, settings in enumerate(grid, 1):
         if progress:
             shown = ", ".join(f"{k}={v}" for k, v in settings.items())
-            print(f"Search {i} of {len(grid)}: {shown}, one epoch of {probe_pairs} pairs", flush=True)
-        probe_cfg = dataclasses.replace(cfg, **settings, epochs=1.0, max_pairs=probe_pairs, time_budget=probe_budget)
-        probe = tune(probe_cfg, workspace, progress=progress, probe=True)
+            print(f"Search {i} of {len(grid)}: {shown}, one epoch of {PROBE_SHARE:.0%} of the examples", flush=True)
+        probe_cfg = dataclasses.replace(cfg, **settings, epochs=1.0, time_budget=probe_budget)
+        probe = tune(probe_cfg, workspace, progress=progress, probe=PROBE_SHARE)
         best = runs.best_epoch(probe.metrics.get("scores", {}))
         if probe.status != "finished" or best is None:
             raise ValueError(f"the search stopped at probe {probe.id} ({probe.status})")
@@ -82,7 +79,7 @@ def search(cfg: TuneConfig, workspace: Path, specs: list[str], progress: bool = 
     if progress:
         print(describe(tried, chosen), flush=True)
     run = tune(dataclasses.replace(cfg, **chosen["settings"], time_budget=max(left, 0.0)), workspace, progress=progress)
-    run.config["search"] = {"probe_pairs": probe_pairs, "tried": tried, "chosen": chosen["settings"]}
+    run.config["search"] = {"probe_share": PROBE_SHARE, "tried": tried, "chosen": chosen["settings"]}
     run.save()
     return run
 

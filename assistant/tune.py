@@ -207,9 +207,10 @@ def check_tracker(name: str) -> None:
 
 
 def tune(
-    cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True, probe: bool = False
+    cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True, probe: float = 0.0
 ) -> runs.Run:
-    """`probe`: a short run of a settings search (`search.py`), kept but never the adapter the chat answers with."""
+    """`probe`: the share of the examples that a short run of a settings search (`search.py`) trains; such a run is
+    kept but is never the adapter the chat answers with."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
     from peft import LoraConfig, get_peft_model
@@ -223,7 +224,7 @@ def tune(
     if resume:
         run = runs.find(workspace, resume)
         cfg = TuneConfig(**run.config["tune"])  # a run goes on with the settings it started with
-        probe = bool(run.config.get("probe"))
+        probe = float(run.config.get("probe", 0.0))
     else:
         run = runs.new_run(workspace, f"{cfg.recipe}-probe" if probe else cfg.recipe)
         shared = [run.id]
@@ -265,6 +266,7 @@ def tune(
         shared_plan: list[budget.Plan | None] = [None]
         if state.is_main_process:
             timed = estimate(model, train_set, collate, cfg, bf16, scorer, state.num_processes)
+            timed.share = probe or 1.0
             shared_plan[0] = budget.fit(timed, cfg.time_budget, len(train_set)) if cfg.time_budget else timed
         broadcast_object_list(shared_plan)
         plan = shared_plan[0]
@@ -323,7 +325,7 @@ def tune(
     if state.is_main_process:
         run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16,
                       "plan": plan.record() if plan is not None else run.config.get("plan"),
-                      **({"probe": True} if probe else {})}  # fmt: skip
+                      **({"probe": probe} if probe else {})}  # fmt: skip
         run.snapshot = runs.snapshot(db)
         run.status = "running"
         run.claim()

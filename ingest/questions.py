@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-TEMPLATES = 4  # raise when the questions written change: ingest then writes every workspace's pairs again
+TEMPLATES = 5  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -80,7 +80,7 @@ OPENERS = ["Do you know", "Can you tell me"]
 NOT_UNITS = {"and", "or", "to", "of", "the", "a", "an", "in", "on", "at", "for", "with", "by", "from", "as", "per",
              "is", "are", "was", "were", "has", "have", "will", "can", "x"}  # fmt: skip
 NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "several"}
-NATURAL = {"model", "subject", "passive", "fronted", "table", "cast", "kind"}  # phrasings as a person would ask
+NATURAL = {"model", "subject", "passive", "fronted", "object", "table", "cast", "kind"}  # as a person would ask
 NUMBERED = {"extension", "day", "room", "page", "step", "floor", "level", "line", "section", "chapter", "article",
             "clause", "phase", "stage", "week", "gate", "platform", "season", "episode", "issue"}  # fmt: skip
 FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|must|will|should|may|does|do|did|\w+ed|\w{3,}s)\b")
@@ -389,7 +389,13 @@ def _phrasings(
         rest = f" {rest}" if rest else ""
         lead = wh[0].upper() + wh[1:]
         out += [(f"{lead} {aux} {subj}{rest}?", "fronted"), (f"{opener} {wh} {subj} {aux}{rest}?", "embedded")]
-    after_wh = clause if len(body.split()) > 24 else tail
+    elif asked := _object(lead_in, wh, clause, chunk, name):  # "You earn 2.5 days…" -> "How many days… do you earn…?"
+        out += [(asked[0], "object"), (f"{opener} {asked[1]}", "embedded")]
+    # in place, a long sentence is asked up to the end of the span's clause, and so is one whose clause another
+    # clause follows: the rest would give away its own facts' answers ("…for every full month of employment,
+    # which gives 30 days…") and make a question nobody asks
+    trailing = re.match(r",? (?:which|and|but|while|so|giving|making|whereas)\b|; ", tail[len(clause) :])
+    after_wh = clause if len(body.split()) > 24 or (trailing and clause.strip()) else tail
     in_place = head + wh + after_wh
     fragment = re.match(r"[A-Z]\w+(?:ed|en) by\b", body) or re.match(r"\s*[:–-]", after_wh)
     # else hard to read, or no sentence at all: "Approved by the team when?" has no subject; in "…works for what:
@@ -403,6 +409,103 @@ def _phrasings(
         if topic and topic != title:
             out.append((f"Regarding {_mid_sentence(topic, chunk)}, {attributed}?", "topic"))
     return out
+
+
+SUBJECT_ONLY = re.compile(r"^[\w'’.-]+(?: [\w'’.-]+){0,5}$")  # a short noun phrase: no clause, no comma
+PLURAL_PRONOUNS = {"you", "we", "they", "i"}
+NOT_VERBS = {"outside", "inside", "within", "without", "across", "about", "around", "between", "like", "near", "off",
+             "than", "through", "under", "over", "into", "onto", "up", "down", "out", "above", "below", "beyond",
+             "along", "against", "among", "past", "until", "via", "versus", "including", "only", "also", "not", "just",
+             "even", "both", "either", "neither", "nearly", "almost", "least", "most", "approximately"}  # fmt: skip
+AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|has|have|had|does|do|did|can|could|must|will|would|should|may|"
+                       r"might)\b")  # fmt: skip
+SUBORDINATORS = {"although", "though", "because", "unless", "once", "whether", "whilst", "until", "where"}
+MODALS = {"can", "must", "will", "should", "may", "might", "could", "would"}
+PAST = {"won": "win", "made": "make", "took": "take", "gave": "give", "sold": "sell", "grew": "grow", "got": "get",
+        "became": "become", "had": "have", "spent": "spend", "paid": "pay", "sent": "send", "kept": "keep",
+        "held": "hold", "built": "build", "told": "tell", "began": "begin", "brought": "bring", "bought": "buy",
+        "drew": "draw", "wrote": "write", "found": "find", "left": "leave", "met": "meet", "ran": "run"}  # fmt: skip
+NP_END = r"(?:of|for|in|on|at|per|to|by|with|from|after|before|within|during|over|under|each|every|a|an|and|or|if|" \
+         r"when|than|worldwide|later|earlier|ago|long|old)"  # fmt: skip
+# "how many days" + " of annual leave" + " for every full month": the noun after "of" goes with the question word
+WH_OF = re.compile(rf"^ of (?P<np>(?:[\w'’-]+ ){{0,3}}?[\w'’-]+)(?= {NP_END}\b|$)")
+
+
+def _object(lead_in: str, wh: str, clause: str, chunk: str, name: str) -> tuple[str, str] | None:
+    """A question that asks for a verb's object with "do" ("You earn 2.5 days of annual leave for every full month"
+    -> "How many days of annual leave do you earn for every full month?"), and the end of its embedded form ("… you
+    earn for every full month?"), the way people ask about policies, products and people alike. Only where the verb's
+    form is certain: the present ("earn", "weighs"), a modal ("can borrow"), a past tense listed in PAST or a regular
+    one whose stem is plain ("earned", "stopped"); "received" or "released" could be "receiv(e)", "releas(e)", so
+    they are left to the in-place form."""
+    words = lead_in.split()
+    if len(words) < 2:
+        return None
+    verb = words[-1]
+    modal = words[-2].lower() if len(words) >= 3 and words[-2].lower() in MODALS else ""
+    subj = " ".join(words[: -2 if modal else -1])
+    if not (SUBJECT_ONLY.match(subj) and re.fullmatch(r"[a-z]{2,}", verb)) or CLAUSE_WORD.search(subj.lower()):
+        return None
+    if any(re.fullmatch(r"[a-z]+s|[\d.,]+", w) for w in subj.split()[:-1]):
+        return None  # "An update takes about 4 minutes over USB": a verb and a number inside what looked a subject
+    if verb in (STOP_START | NOT_UNITS | NUMBER_WORDS | NOT_VERBS) - {"has", "have"} or verb.endswith(("ing", "ly")):
+        return None
+    opening = subj.split()[0].lower()
+    no_subject = (STOP_START - DETERMINERS - PLURAL_PRONOUNS) | SUBORDINATORS
+    if opening in no_subject or subj.lower() in ("this", "that", "there"):
+        return None  # "Although filmed in 1968…": no subject at all
+    if AUXILIARY.search(clause):
+        return None  # "Trips outside Finland must be approved…": the span is in the subject
+    determined = subj.split()[0].lower() in DETERMINERS  # "the employees", not "Replaces" that starts a sentence
+    plural = subj.lower() in PLURAL_PRONOUNS or (determined and subj.endswith("s") and not subj.endswith(("ss", "us")))
+    if modal:
+        if verb.endswith(("ed", "ing")) or (verb.endswith("s") and not verb.endswith("ss")):
+            return None
+        aux, base = modal, verb
+    elif verb in PAST or verb.endswith("ed"):
+        aux, base = "did", PAST.get(verb) or _regular_stem(verb)
+    elif verb in ("has", "does") or (verb.endswith("s") and not verb.endswith(("ss", "us", "is"))):
+        if plural:
+            return None
+        aux, base = "does", {"has": "have", "does": "do"}.get(verb) or _third_person_stem(verb)
+    elif plural:
+        aux, base = "do", verb
+    else:
+        return None
+    if not base:
+        return None
+    wh_phrase, rest = wh, clause
+    counted = re.match(r" ((?:[A-Z][a-z]+ )?[a-z]{3,})\b", clause) if wh == "how many" else None
+    if counted:  # "3 Pelican days": the noun counted goes with "how many"
+        wh_phrase, rest = f"{wh} {counted[1]}", clause[counted.end() :]
+    elif re.match(rf" (?!{NP_END}\b)[a-z]", clause):
+        return None  # "uses UDP port 51820", "has 4 meeting rooms": the span names a larger noun
+    of = WH_OF.match(rest) if wh.startswith("how many") else None
+    if of:
+        wh_phrase, rest = f"{wh_phrase} of {of['np']}", rest[of.end() :]
+    subj = _mid_sentence(subj, chunk, name)
+    stated = f"{modal} {verb}" if modal else verb
+    return f"{wh_phrase[0].upper()}{wh_phrase[1:]} {aux} {subj} {base}{rest}?", f"{wh_phrase} {subj} {stated}{rest}?"
+
+
+def _regular_stem(verb: str) -> str:
+    """'earned' -> 'earn', 'stopped' -> 'stop', 'grossed' -> 'gross'; '' where the stem may want its 'e' back
+    ('received', 'released') or British spelling doubled its 'l' ('travelled')."""
+    stem = verb[:-2]
+    if re.search(r"([bgmnpt])\1$", stem):
+        return stem[:-1]
+    if re.search(r"ell$", stem) and len(stem) > 5:
+        return ""
+    return stem if re.search(r"(?:ss|ll|dd|ff|ck|sh|[rnlscfpk]t|r[nmkd]|n[dk]|l[dp]|mp|sk)$", stem) else ""
+
+
+def _third_person_stem(verb: str) -> str:
+    """'weighs' -> 'weigh', 'applies' -> 'apply', 'reaches' -> 'reach', 'uses' -> 'use'."""
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if re.search(r"(?:ss|sh|ch|x|z|o)es$", verb):
+        return verb[:-2]
+    return verb[:-1]
 
 
 def _mid_sentence(phrase: str, chunk: str, name: str = "") -> str:

@@ -169,3 +169,49 @@ def test_a_number_that_is_part_of_something_larger_is_not_asked_for(text: str, n
 def test_no_question_from_a_fragment_or_a_label(text: str, answer: str) -> None:
     found = questions_for(text, title="Code of Conduct")
     assert found.get(answer, []) == [], found[answer]
+
+
+def templates_for(text: str, answer: str, title: str = "Handbook") -> dict[str, str]:
+    return {t: q for f in facts_from_chunk(text, title, phrasings=4) if f.answer == answer for q, t in f.questions}
+
+
+LEAVE = "You earn 2.5 days of annual leave for every full month of employment, which gives 30 days for a full year."
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "question"),
+    [
+        (LEAVE, "2.5 days", "How many days of annual leave do you earn for every full month of employment?"),
+        ("Each employee receives 3 Pelican days per year.", "3", "How many Pelican days does each employee receive "
+         "per year?"),
+        ("Each API token can make 600 requests per minute.", "600 requests",
+         "How many requests can each API token make per minute?"),
+        ("The night bus leaves at 9:00 every morning.", "9:00", "At what time does the night bus leave every morning?"),
+        ("The Pelican P5 battery costs EUR 49 to replace.", "EUR 49",
+         "How much does the Pelican P5 battery cost to replace?"),
+        ("The festival jury awarded 3 prizes in its first year.", "3 prizes",
+         "How many prizes did the festival jury award in its first year?"),
+    ],
+)  # fmt: skip
+def test_an_object_is_asked_for_with_do(text: str, answer: str, question: str) -> None:
+    assert templates_for(text, answer).get("object") == question, questions_for(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("The tunnel uses UDP port 51820 for every connection.", "UDP"),  # the span names a larger noun
+        ("Trips outside Finland must be approved at least 14 days before departure.", "Finland"),  # in the subject
+        ("Replaces version 2.2 of the policy from March 2023.", "2.2"),  # a verb that starts a sentence
+        ("The scanner received 3 firmware updates last year.", "3"),  # 'receiv' or 'receive': not certain
+        ("Scanners running PelicanOS 3.4 or later require Harbor 4.2 or later.", "PelicanOS 3.4"),
+    ],
+)  # fmt: skip
+def test_no_object_question_where_the_grammar_is_not_certain(text: str, answer: str) -> None:
+    assert "object" not in templates_for(text, answer), templates_for(text, answer)
+
+
+def test_a_question_in_place_stops_where_its_clause_does() -> None:
+    asked = templates_for(LEAVE, "2.5 days")
+    assert asked["in-place"] == "You earn how many days of annual leave for every full month of employment?"
+    assert not any("30 days" in q for q in asked.values()), "the other fact's answer is given away"

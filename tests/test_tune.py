@@ -508,8 +508,10 @@ def test_a_search_trains_the_settings_whose_probe_answered_best(tiny_llm: Path, 
                  ["learning_rate=1e-3,5e-3,1e-2"], progress=False)  # fmt: skip
     new = [r for r in runs.all_runs(small_ws) if r.id not in before]
     probes = [r for r in new if r.config.get("probe")]
-    assert len(probes) == 3 and all(p.config["tune"]["max_pairs"] == 4 and p.config["tune"]["epochs"] == 1
-                                     for p in probes)  # a quarter of the pairs, one epoch  # fmt: skip
+    assert len(probes) == 3 and all(p.config["tune"]["epochs"] == 1 for p in probes)
+    # a quarter of the examples, as many whatever the recipe makes of the pairs, and recorded to resume with
+    assert all(p.metrics["examples"] == run.metrics["examples"] // 4 and p.config["plan"]["share"] == 0.25
+               for p in probes)  # fmt: skip
     assert run.config["tune"]["learning_rate"] == 5e-3 and run.config["search"]["chosen"] == {"learning_rate": 5e-3}
     assert run.config["tune"]["epochs"] == 2 and run.config["tune"]["max_pairs"] == 16  # the real run, as asked
     assert [t["both"]["contains"] for t in run.config["search"]["tried"]] == [0.2, 0.6, 0.4]
