@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig, check_question
+from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig, check_question, value_type
 from ingest.config import IngestConfig, workspace_path
 
 
@@ -33,8 +33,8 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
         if f.type in (bool, "bool"):
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
-            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=f"{help_text} (default: {f.default})")
+            parser.add_argument(flag, dest=f.name, type=value_type(f), default=None,
+                                help=f"{help_text} (default: {f.default})")  # fmt: skip
 
 
 def config_from(args: argparse.Namespace, cls: type) -> Any:

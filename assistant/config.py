@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field
+from typing import Any
 
 FUSIONS = ("rrf", "dense", "bm25")
 MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tuned adapter
@@ -15,6 +17,12 @@ TRACKERS = ("none", "tensorboard", "mlflow")  # Trainer's own integrations
 # question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.
 MAX_QUESTION_CHARS = 4_000
 MAX_CONVERSATION_CHARS = 40_000  # the earlier turns a follow-up comes with, all together
+
+
+def value_type(f: Field[Any]) -> Callable[[str], Any]:
+    """How a setting written as text ('1e-3', '3') becomes its field's type: the one place that knows, for the CLI's
+    flags, `--search` and the benchmarks (the dataclasses' types are strings, under `from __future__`)."""
+    return {"int": int, "float": float}.get(str(f.type), str)
 
 
 def check_question(question: str, history: list[tuple[str, str]] | None = None) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import runs
-from assistant.config import TuneConfig
+from assistant.config import TuneConfig, value_type
 
 PROBE_SHARE = 0.25  # of the training examples, one epoch: enough facts to tell settings apart, at a quarter the cost
 PROBE_TIME = 1 / 3  # of a time budget, for all probes together
@@ -30,7 +30,7 @@ NOT_SEARCHED = {"epochs": "every run keeps its best epoch by the held-out questi
 
 def candidates(specs: list[str]) -> list[dict[str, Any]]:
     """'learning_rate=1e-3,2e-3' (one flag per field) -> every combination of the values, each checked by TuneConfig."""
-    types = {f.name: f.type for f in dataclasses.fields(TuneConfig)}
+    types = {f.name: f for f in dataclasses.fields(TuneConfig)}
     axes: dict[str, list[Any]] = {}
     for spec in specs:
         name, _, values = spec.partition("=")
@@ -39,7 +39,7 @@ def candidates(specs: list[str]) -> list[dict[str, Any]]:
             raise ValueError(f"--search {spec}: {name!r} is not a tuning setting; settings: {', '.join(types)}")
         if name in NOT_SEARCHED:
             raise ValueError(f"--search {spec}: {name} is not searched: {NOT_SEARCHED[name]}")
-        cast = {"int": int, "float": float}.get(str(types[name]), str)
+        cast = value_type(types[name])
         try:
             axes[name] = [cast(v.strip()) for v in values.split(",") if v.strip()]
         except ValueError:

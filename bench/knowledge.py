@@ -23,7 +23,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from assistant import data
-from assistant.config import AnswerConfig, TuneConfig
+from assistant.config import AnswerConfig, TuneConfig, value_type
 from assistant.evaluate import Question, answer_all, file_questions, summarise
 from assistant.generate import LLM
 from assistant.tune import tune
@@ -37,13 +37,13 @@ FILM = ROOT.parent / "shared" / "benchmarks" / "film"
 
 def parse_settings(text: str) -> dict[str, object]:
     """'learning_rate=1e-3,epochs=3' -> TuneConfig keyword arguments, each cast to its field's type."""
-    types = {f.name: f.type for f in fields(TuneConfig)}
+    types = {f.name: f for f in fields(TuneConfig)}
     out: dict[str, object] = {}
     for item in filter(None, text.split(",")):
         key, _, value = item.partition("=")
         if key not in types:
             raise SystemExit(f"--settings: {key!r} is not a TuneConfig field ({', '.join(types)})")
-        out[key] = {"int": int, "float": float}.get(str(types[key]), str)(value)
+        out[key] = value_type(types[key])(value)
     return out
 
 

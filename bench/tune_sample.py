@@ -2,6 +2,7 @@
 demo's question in `both` mode.
 
     python bench/tune_sample.py
+    python bench/tune_sample.py --also "--time-budget 0"     # the demo's settings with flags added or changed
 
 Ingests data/sample, tunes with the settings `make demo` uses (DEMO_TUNE in the Makefile) (timed against the time
 the run expected: it must fit in about ten minutes on the 2-core machine), prints the run's held-out scores in every
@@ -33,16 +34,18 @@ QUESTION = "How many days of annual leave do employees earn per month?"  # the o
 ANSWER = "2.5"  # data/sample/hr/employee-handbook.pdf: "2.5 days of annual leave for every full month of employment"
 
 
-def demo_settings() -> TuneConfig:
-    """The tuning settings of `make demo`: its DEMO_TUNE flags, read from the Makefile, parsed as `docent tune` does."""
+def demo_settings(also: str = "") -> TuneConfig:
+    """The tuning settings of `make demo`: its DEMO_TUNE flags, read from the Makefile, parsed as `docent tune` does
+    (then the flags in `also`, which win)."""
     flags = re.search(r"^DEMO_TUNE \?= (.*)$", (ROOT / "Makefile").read_text(), re.M)
     assert flags, "the Makefile has no DEMO_TUNE line"
-    return config_from(build_parser().parse_args(["tune", *shlex.split(flags[1])]), TuneConfig)
+    return config_from(build_parser().parse_args(["tune", *shlex.split(flags[1]), *shlex.split(also)]), TuneConfig)
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
-    cfg = demo_settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--also", default="", help="docent tune flags added to the demo's, e.g. '--time-budget 0'")
+    cfg = demo_settings(parser.parse_args().also)
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         start = time.perf_counter()
