@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-TEMPLATES = 5  # raise when the questions written change: ingest then writes every workspace's pairs again
+TEMPLATES = 6  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -424,7 +424,8 @@ MODALS = {"can", "must", "will", "should", "may", "might", "could", "would"}
 PAST = {"won": "win", "made": "make", "took": "take", "gave": "give", "sold": "sell", "grew": "grow", "got": "get",
         "became": "become", "had": "have", "spent": "spend", "paid": "pay", "sent": "send", "kept": "keep",
         "held": "hold", "built": "build", "told": "tell", "began": "begin", "brought": "bring", "bought": "buy",
-        "drew": "draw", "wrote": "write", "found": "find", "left": "leave", "met": "meet", "ran": "run"}  # fmt: skip
+        "drew": "draw", "wrote": "write", "found": "find", "left": "leave", "met": "meet", "ran": "run",
+        "did": "do"}  # fmt: skip
 NP_END = r"(?:of|for|in|on|at|per|to|by|with|from|after|before|within|during|over|under|each|every|a|an|and|or|if|" \
          r"when|than|worldwide|later|earlier|ago|long|old)"  # fmt: skip
 # "how many days" + " of annual leave" + " for every full month": the noun after "of" goes with the question word
@@ -456,7 +457,7 @@ def _object(lead_in: str, wh: str, clause: str, chunk: str, name: str) -> tuple[
         return None  # "Although filmed in 1968…": no subject at all
     if AUXILIARY.search(clause):
         return None  # "Trips outside Finland must be approved…": the span is in the subject
-    determined = subj.split()[0].lower() in DETERMINERS  # "the employees", not "Replaces" that starts a sentence
+    determined = opening in DETERMINERS  # "the employees", not "Replaces" that starts a sentence
     plural = subj.lower() in PLURAL_PRONOUNS or (determined and subj.endswith("s") and not subj.endswith(("ss", "us")))
     if modal:
         if verb.endswith(("ed", "ing")) or (verb.endswith("s") and not verb.endswith("ss")):

@@ -191,6 +191,7 @@ LEAVE = "You earn 2.5 days of annual leave for every full month of employment, w
          "How much does the Pelican P5 battery cost to replace?"),
         ("The festival jury awarded 3 prizes in its first year.", "3 prizes",
          "How many prizes did the festival jury award in its first year?"),
+        ("Our team did 40 deployments in March.", "40 deployments", "How many deployments did our team do in March?"),
     ],
 )  # fmt: skip
 def test_an_object_is_asked_for_with_do(text: str, answer: str, question: str) -> None:
