@@ -420,6 +420,8 @@ NOT_VERBS = {"outside", "inside", "within", "without", "across", "about", "aroun
 AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|has|have|had|does|do|did|can|could|must|will|would|should|may|"
                        r"might)\b")  # fmt: skip
 SUBORDINATORS = {"although", "though", "because", "unless", "once", "whether", "whilst", "until", "where"}
+NOT_A_VERB = (STOP_START | NOT_UNITS | NUMBER_WORDS | NOT_VERBS) - {"has", "have"}  # the word before an object
+NO_SUBJECT = (STOP_START - DETERMINERS - PLURAL_PRONOUNS) | SUBORDINATORS  # words a subject does not start with
 MODALS = {"can", "must", "will", "should", "may", "might", "could", "would"}
 PAST = {"won": "win", "made": "make", "took": "take", "gave": "give", "sold": "sell", "grew": "grow", "got": "get",
         "became": "become", "had": "have", "spent": "spend", "paid": "pay", "sent": "send", "kept": "keep",
@@ -449,11 +451,10 @@ def _object(lead_in: str, wh: str, clause: str, chunk: str, name: str) -> tuple[
         return None
     if any(re.fullmatch(r"[a-z]+s|[\d.,]+", w) for w in subj.split()[:-1]):
         return None  # "An update takes about 4 minutes over USB": a verb and a number inside what looked a subject
-    if verb in (STOP_START | NOT_UNITS | NUMBER_WORDS | NOT_VERBS) - {"has", "have"} or verb.endswith(("ing", "ly")):
+    if verb in NOT_A_VERB or verb.endswith(("ing", "ly")):
         return None
     opening = subj.split()[0].lower()
-    no_subject = (STOP_START - DETERMINERS - PLURAL_PRONOUNS) | SUBORDINATORS
-    if opening in no_subject or subj.lower() in ("this", "that", "there"):
+    if opening in NO_SUBJECT or subj.lower() in ("this", "that", "there"):
         return None  # "Although filmed in 1968…": no subject at all
     if AUXILIARY.search(clause):
         return None  # "Trips outside Finland must be approved…": the span is in the subject
