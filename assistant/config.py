@@ -11,7 +11,7 @@ FUSIONS = ("rrf", "dense", "bm25")
 MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tuned adapter
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
-RECIPES = ("closed-book", "raft", "mixed")
+RECIPES = ("closed-book", "raft", "mixed", "staged")  # staged: closed-book epochs, then raft ones (tune.py)
 TRACKERS = ("none", "tensorboard", "mlflow")  # Trainer's own integrations
 # A question is refused past this length: room for a pasted error message (about 1,000 tokens), while a 100 KB
 # question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.
@@ -68,7 +68,10 @@ class TuneConfig:
     )
     recipe: str = field(
         default="mixed",
-        metadata={"help": "training data: closed-book (question only), raft (question + retrieved chunks) or mixed"},
+        metadata={
+            "help": "training data: closed-book (question only), raft (question + retrieved chunks), mixed, "
+            "or staged (closed-book to learn the facts, then raft to read)"
+        },
     )
     # Chosen on the film benchmark's own questions (README, "What each change to tuning did"): one epoch at 1e-3,
     # rank 16, 16 examples an update makes `both` answer 0.620 against retrieval's 0.533 (300 questions), in about
@@ -112,6 +115,12 @@ class TuneConfig:
     )
     report_to: str = field(
         default="none", metadata={"help": "also send the training curves to: none, tensorboard or mlflow"}
+    )
+    read_epochs: float = field(default=1.0, metadata={"help": "staged: raft epochs after the closed-book ones"})
+    read_learning_rate: float = field(default=1e-3, metadata={"help": "staged: peak learning rate of the raft epochs"})
+    read_grad_accum: int = field(default=2, metadata={"help": "staged: steps an update in the raft epochs"})
+    start_from: str = field(
+        default="", metadata={"help": "a run whose adapter this one goes on training (its rank and layers are kept)"}
     )
     seed: int = field(default=13, metadata={"help": "seed for sampling, shuffling and initialisation"})
 

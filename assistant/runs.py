@@ -127,10 +127,10 @@ def all_runs(workspace: Path) -> list[Run]:
 
 
 def finished_runs(workspace: Path) -> list[Run]:
-    """Runs that finished and wrote their adapter, oldest first; the short probes of a settings search are not
-    among them (they are listed, but never answer unless named with --run)."""
-    return [r for r in all_runs(workspace)
-            if r.status == "finished" and r.adapter.exists() and not r.config.get("probe")]  # fmt: skip
+    """Runs that finished and wrote their adapter, oldest first; the short probes of a settings search and the first
+    run of a staged one are not among them (they are listed, but never answer unless named with --run)."""
+    return [r for r in all_runs(workspace) if r.status == "finished" and r.adapter.exists()
+            and not r.config.get("probe") and "staged" not in r.config]  # fmt: skip
 
 
 def latest_finished(workspace: Path) -> Run | None:

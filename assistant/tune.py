@@ -14,6 +14,9 @@ setup -> train -> save:
   the best epoch's adapter is the one kept, and training stops when more epochs stop helping;
 - save: the adapter and run.json (settings, metrics, scores, the documents it was trained on) in
   WORKSPACE/runs/<id>.
+
+The `staged` recipe is two such runs: closed-book epochs that put the facts in the adapter (not scored, never the
+chat's adapter alone), then raft epochs from that adapter at a lower rate, which teach it to read a source.
 """
 
 from __future__ import annotations
@@ -206,14 +209,54 @@ def check_tracker(name: str) -> None:
         raise ValueError(f"--report-to {name} needs the {packages[0]} package: pip install {packages[0]}")
 
 
+# Of a staged run's time budget, the share for the closed-book epochs; the rest is for the raft ones.
+KNOWLEDGE_SHARE = 0.8
+
+
+def staged(cfg: TuneConfig, workspace: Path, progress: bool = True, resume: str | None = None) -> runs.Run:
+    """Closed-book epochs at `cfg`'s settings learn the facts, then `read_epochs` of raft at `read_learning_rate`
+    go on from that adapter and learn to read. The first run is kept but never answers alone; `resume` goes on with
+    an interrupted first run, then reads."""
+    if resume:
+        first = tune(cfg, workspace, resume=resume, progress=progress)
+    else:
+        knowledge = dataclasses.replace(cfg, recipe="closed-book", score_questions=0, start_from="",
+                                        time_budget=cfg.time_budget * KNOWLEDGE_SHARE)  # fmt: skip
+        first = tune(knowledge, workspace, progress=progress, staged_as=cfg)
+    if first.status != "finished":
+        return first
+    spent = first.metrics.get("seconds", 0.0) / 60
+    left = max(cfg.time_budget - spent, 1.0) if cfg.time_budget else 0.0
+    reading = dataclasses.replace(cfg, recipe="raft", epochs=cfg.read_epochs, learning_rate=cfg.read_learning_rate,
+                                  grad_accum=cfg.read_grad_accum, start_from=first.id, time_budget=left)  # fmt: skip
+    if progress:
+        print(f"Facts learnt (run {first.id}); now {cfg.read_epochs:g} epoch(s) of reading sources.", flush=True)
+    return tune(reading, workspace, progress=progress)
+
+
 def tune(
-    cfg: TuneConfig, workspace: Path, resume: str | None = None, progress: bool = True, probe: float = 0.0
+    cfg: TuneConfig,
+    workspace: Path,
+    resume: str | None = None,
+    progress: bool = True,
+    probe: float = 0.0,
+    staged_as: TuneConfig | None = None,
 ) -> runs.Run:
     """`probe`: the share of the examples that a short run of a settings search (`search.py`) trains; such a run is
-    kept but is never the adapter the chat answers with."""
+    kept but is never the adapter the chat answers with, nor is the first run of a staged one (`staged_as`: the
+    staged settings it belongs to)."""
+    if cfg.recipe == "staged":
+        if probe:
+            raise ValueError("--search tries one recipe's settings: give --recipe closed-book, raft or mixed with it")
+        return staged(cfg, workspace, progress)
+    if resume and not staged_as and "staged" in runs.find(workspace, resume).config:  # the first of a staged run
+        earlier = runs.find(workspace, resume)
+        if earlier.status == "finished":
+            raise ValueError(f"run {resume} finished: its reading run went on from it ({earlier.id} is the first)")
+        return staged(TuneConfig(**earlier.config["staged"]), workspace, progress, resume=resume)
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import TrainingArguments
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
@@ -225,8 +268,10 @@ def tune(
         run = runs.find(workspace, resume)
         cfg = TuneConfig(**run.config["tune"])  # a run goes on with the settings it started with
         probe = float(run.config.get("probe", 0.0))
+        staged_as = TuneConfig(**run.config["staged"]) if "staged" in run.config else None
     else:
-        run = runs.new_run(workspace, f"{cfg.recipe}-probe" if probe else cfg.recipe)
+        name = "staged-facts" if staged_as else "staged-reading" if cfg.start_from else cfg.recipe
+        run = runs.new_run(workspace, f"{name}-probe" if probe else name)
         shared = [run.id]
         broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
         run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
@@ -252,7 +297,17 @@ def tune(
     targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=targets, task_type="CAUSAL_LM")  # fmt: skip
-    model = get_peft_model(model, lora)
+    if cfg.start_from:  # the earlier run's adapter trains on, with its rank and layers
+        earlier = runs.find(workspace, cfg.start_from)
+        if not earlier.adapter.exists():
+            raise ValueError(
+                f"run {cfg.start_from} has no adapter ({earlier.status}): name a finished run to go on from"
+            )
+        model = PeftModel.from_pretrained(model, str(earlier.adapter), is_trainable=True)
+        kept: Any = model.peft_config["default"]
+        cfg = dataclasses.replace(cfg, lora_r=kept.r, lora_alpha=kept.lora_alpha)
+    else:
+        model = get_peft_model(model, lora)
     bf16 = bf16_training()
     collate = PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1)
     scorer = None
@@ -325,7 +380,8 @@ def tune(
     if state.is_main_process:
         run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16,
                       "plan": plan.record() if plan is not None else run.config.get("plan"),
-                      **({"probe": probe} if probe else {})}  # fmt: skip
+                      **({"probe": probe} if probe else {}),
+                      **({"staged": dataclasses.asdict(staged_as)} if staged_as else {})}  # fmt: skip
         run.snapshot = runs.snapshot(db)
         run.status = "running"
         run.claim()

@@ -122,6 +122,37 @@ def test_ctrl_c_leaves_a_checkpoint_and_resume_goes_on_from_it(tiny_llm: Path, s
     assert runs.latest_finished(small_ws).id == stopped.id
 
 
+def test_a_staged_run_learns_closed_book_then_reads_from_that_adapter(tiny_llm: Path, small_ws: Path) -> None:
+    from safetensors.torch import load_file
+
+    cfg = settings(tiny_llm, recipe="staged", max_pairs=32, lora_r=8, lora_alpha=16, read_epochs=1,
+                   read_learning_rate=4e-3, read_grad_accum=1, score_questions=3)  # fmt: skip
+    reading = tune(cfg, small_ws, progress=False)
+    facts = runs.find(small_ws, reading.config["tune"]["start_from"])
+    assert facts.id.endswith("staged-facts") and reading.id.endswith("staged-reading")
+    assert facts.config["tune"]["recipe"] == "closed-book" and facts.config["tune"]["score_questions"] == 0
+    assert facts.config["staged"]["recipe"] == "staged"  # what it belongs to, for a resume
+    tuned = reading.config["tune"]
+    assert (tuned["recipe"], tuned["learning_rate"], tuned["grad_accum"], tuned["lora_r"]) == ("raft", 4e-3, 1, 8)
+    assert reading.metrics["scores"]["epochs"]  # only the reading run is scored, for the verdict
+    assert runs.latest_finished(small_ws).id == reading.id  # the first run never answers alone
+    assert facts.id not in {r.id for r in runs.finished_runs(small_ws)}
+    before = load_file(str(facts.adapter / "adapter_model.safetensors"))
+    after = load_file(str(reading.adapter / "adapter_model.safetensors"))
+    assert before.keys() == after.keys()  # the same adapter, trained on
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    lora_b = [k for k in before if "lora_B" in k]  # zero in a fresh adapter: the reading run started from facts
+    assert all(before[k].abs().sum() > 0 for k in lora_b)
+
+
+def test_going_on_from_a_run_without_an_adapter_is_one_sentence(tiny_llm: Path, small_ws: Path) -> None:
+    run = runs.new_run(small_ws, "closed-book")
+    run.status = "interrupted"
+    run.save()
+    with pytest.raises(ValueError, match=f"run {run.id} has no adapter \\(interrupted\\): name a finished run"):
+        tune(settings(tiny_llm, recipe="raft", start_from=run.id, max_pairs=8), small_ws, progress=False)
+
+
 def test_trained_long_enough_the_model_reproduces_its_answers(tiny_llm: Path, small_ws: Path) -> None:
     from assistant.generate import LLM
 

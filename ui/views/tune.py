@@ -25,7 +25,8 @@ with friendly_errors("starting the run"):
                 "Recipe",
                 RECIPES,
                 index=RECIPES.index(defaults.recipe),
-                help="closed-book: question alone; raft: question with retrieved passages; mixed: both",
+                help="closed-book: question alone; raft: question with retrieved passages; mixed: both; "
+                "staged: closed-book epochs to learn the facts, then raft to read sources",
             )
             epochs = st.number_input("Epochs", 0.1, 20.0, float(defaults.epochs), 0.5)
             rate = st.number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e")
