@@ -260,9 +260,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ValueError(f"{workspace} has no held-out questions: ingest with --holdout-share above 0, "
                              "or give --questions FILE")  # fmt: skip
     questions = evaluate.sample(questions, args.limit, args.seed)
+    if args.unanswerable:
+        questions += evaluate.sample(evaluate.file_questions(Path(args.unanswerable), unanswerable=True), args.limit,
+                                     args.seed)  # fmt: skip
     meta = {
         "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
-        "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit},
+        "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit,
+                         **({"unanswerable": args.unanswerable} if args.unanswerable else {})},
         "index_generation": retriever.generation, "precision": precision.choose(),
     }  # fmt: skip
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
@@ -273,14 +277,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          args.batch_size, args.seed, progress=not args.quiet)  # fmt: skip
     if args.out:
         report.write(built, Path(args.out))
-    print(f"\n{len(questions)} questions; contains, F1 and exact match with 95% intervals\n")
-    for mode, s in built["modes"].items():
-        cells = "  ".join(f"{k} {s[k]:.3f} [{s['intervals'][k][0]:.3f}, {s['intervals'][k][1]:.3f}]"
-                          for k in ("contains", "f1", "exact"))  # fmt: skip
-        print(f"  {mode:10s} {cells}  length {s['length']:.1f}")
+    answerable = sum(1 for q in questions if q.answer is not None)
+    if answerable:
+        print(f"\n{answerable} questions with an answer; contains, F1 and exact match with 95% intervals\n")
+        for mode, s in built["modes"].items():
+            cells = "  ".join(f"{k} {_with_interval(s, k)}" for k in ("contains", "f1", "exact"))
+            print(f"  {mode:10s} {cells}  length {s['length']:.1f}  loops {s['loops']:.3f}")
+    if len(questions) > answerable:
+        print(f"\n{len(questions) - answerable} questions the documents do not answer: the share abstained and the "
+              "share answered anyway (invented), with 95% intervals\n")  # fmt: skip
+        for mode, s in built["modes"].items():
+            u = s["unanswerable"]
+            print(f"  {mode:10s} abstained {_with_interval(u, 'abstained')}  invented "
+                  f"{_with_interval(u, 'hallucinated')}  loops {u['loops']:.3f}")  # fmt: skip
     shown = Path(args.out) if args.out else folder
     print(f"\nReport: {shown / 'report.html'} (and report.json); kept in {folder}")
     return 0
+
+
+def _with_interval(summary: dict[str, Any], key: str) -> str:
+    low, high = summary["intervals"][key]
+    return f"{summary[key]:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -383,7 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(t, TuneConfig)
     v = parsers["eval"]
     v.add_argument("--questions", help="JSONL with question, answer and optionally doc (default: held-out questions)")
-    v.add_argument("--limit", type=int, default=0, help="a seeded sample of this many questions (0 = all)")
+    v.add_argument(
+        "--unanswerable", help="JSONL of questions the documents do not answer (another corpus's), scored on abstaining"
+    )
+    v.add_argument("--limit", type=int, default=0, help="a seeded sample of this many questions of each set (0 = all)")
     v.add_argument("--seed", type=int, default=0, help="seed for the sample and the bootstrap")
     v.add_argument("--modes", default="base,tuned,retrieval,both,oracle", help="comma-separated modes to compare")
     v.add_argument("--run", help="the run whose adapter answers tuned and both (default: newest finished)")

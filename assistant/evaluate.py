@@ -3,7 +3,9 @@
     docent eval [--questions FILE] [--limit N] [--seed S] [--modes base,tuned,retrieval,both,oracle] [--out DIR]
 
 Questions come from the workspace's held-out set (in slices: questions on trained documents, and on documents
-the adapter never saw) or from a JSONL file with `question`, `answer` and optionally `doc`. Answers are
+the adapter never saw) or from a JSONL file with `question`, `answer` and optionally `doc`; an `answer` of null
+(or `"answerable": false`) marks a question the documents do not answer, scored on whether each mode abstained
+or invented one (`--unanswerable FILE` adds a whole file of them, such as another corpus's questions). Answers are
 generated in batches with the same prompts as `docent ask`, kept in DIR/answers.jsonl as they come (an
 interrupted evaluation goes on where it stopped), then scored (`metrics.py`), with bootstrap intervals, a paired
 table, retrieval recall and latency. The report is written as DIR/report.json and DIR/report.html, and kept
@@ -39,7 +41,7 @@ LATENCY_SAMPLE = 12  # questions answered one at a time, streaming, to time the 
 @dataclass
 class Question:
     question: str
-    answer: str
+    answer: str | None  # None: the documents do not answer it, and the right answer is to say so
     doc: str = ""  # document name (path as ingested) or file name; "" when unknown
     chunk_id: int | None = None
     slice: str = "file"  # "trained documents", "unseen documents" or "file"
@@ -49,7 +51,7 @@ class Question:
 @dataclass
 class Result:
     question: str
-    reference: str
+    reference: str | None
     mode: str
     answer: str
     scores: dict[str, float]
@@ -80,8 +82,10 @@ def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
 # Questions ---------------------------------------------------------------------------------------------
 
 
-def file_questions(path: Path) -> list[Question]:
-    """JSONL with `question` and `answer` (and optionally `doc`); a bad line is an error naming it."""
+def file_questions(path: Path, unanswerable: bool = False) -> list[Question]:
+    """JSONL with `question` and `answer` (and optionally `doc`); a bad line is an error naming it. `answer: null` or
+    `"answerable": false` marks a question the documents do not answer; `unanswerable` marks every question so (a
+    question about another corpus, asked of this one)."""
     out = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -90,14 +94,19 @@ def file_questions(path: Path) -> list[Question]:
             item = json.loads(line)
         except ValueError as err:
             raise ValueError(f"{path}:{number}: not JSON ({err}); write one JSON object a line") from err
-        missing = [k for k in ("question", "answer") if not isinstance(item, dict) or not str(item.get(k, "")).strip()]
-        if missing:
-            raise ValueError(f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer"')
+        if not isinstance(item, dict):
+            raise ValueError(f"{path}:{number}: not a JSON object; write one object a line")
+        unanswered = unanswerable or item.get("answerable") is False or ("answer" in item and item["answer"] is None)
+        missing = [k for k in ("question", "answer") if not str(item.get(k, "")).strip()]
+        if missing and (missing != ["answer"] or not unanswered):
+            raise ValueError(f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer" '
+                             '(null for a question the documents do not answer)')  # fmt: skip
         try:
             check_question(str(item["question"]))
         except ValueError as err:
             raise ValueError(f"{path}:{number}: {err}") from err
-        out.append(Question(str(item["question"]), str(item["answer"]), str(item.get("doc", ""))))
+        answer = None if unanswered else str(item["answer"])
+        out.append(Question(str(item["question"]), answer, str(item.get("doc", "")) if answer is not None else ""))
     if not out:
         raise ValueError(f"{path} holds no questions")
     return out
@@ -260,10 +269,11 @@ def bootstrap(values: list[float], seed: int = 0, rounds: int = 2000) -> tuple[f
 
 def semantic(results: list[Result], retriever: Retriever | None) -> None:
     """Cosine similarity of each answer and its reference, with the workspace's embedder."""
+    results = [r for r in results if r.reference is not None]
     if retriever is None or not results:
         return
     answers = retriever.embedder.encode([r.answer or "-" for r in results])
-    references = retriever.embedder.encode([r.reference for r in results])
+    references = retriever.embedder.encode([r.reference or "" for r in results])
     for r, a, b in zip(results, answers, references):
         r.scores["semantic"] = float(np.dot(a, b))
 
@@ -288,31 +298,50 @@ def retrieval_recall(results: list[Result], k: int) -> dict[str, float]:
 
 
 def summarise(results: list[Result], seed: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"n": len(results), "intervals": {}}
-    if not results:
-        return out
-    for key in results[0].scores:
-        values = [r.scores[key] for r in results]
+    """Today's scores over the questions that have an answer; those the documents do not answer are summed up
+    apart, under `unanswerable`: the share abstained and the share answered anyway, with intervals."""
+    answerable = [r for r in results if r.reference is not None]
+    out: dict[str, Any] = {"n": len(answerable), "intervals": {}}
+    for key in answerable[0].scores if answerable else ():
+        values = [r.scores[key] for r in answerable]
         out[key] = float(np.mean(values))
         if key in HEADLINE:
             out["intervals"][key] = list(bootstrap(values, seed))
+    unanswerable = [r for r in results if r.reference is None]
+    if unanswerable:
+        abstained = [r.scores["abstain"] for r in unanswerable]
+        out["unanswerable"] = {
+            "n": len(unanswerable),
+            "abstained": float(np.mean(abstained)),
+            "hallucinated": 1.0 - float(np.mean(abstained)),
+            "loops": float(np.mean([r.scores["loops"] for r in unanswerable])),
+            "intervals": {"abstained": list(bootstrap(abstained, seed)),
+                          "hallucinated": list(bootstrap([1.0 - a for a in abstained], seed))},
+        }  # fmt: skip
     return out
 
 
 def paired(by_mode: dict[str, list[Result]], key: str = "contains") -> list[dict[str, Any]]:
-    """For each pair of modes, the questions one gets right and the other wrong (right = `key` is 1)."""
+    """For each pair of modes, the questions one gets right and the other wrong (right = `key` is 1); on questions
+    the documents do not answer, right is an abstention, and `a_abstains_b_invents` counts where only `a` held back."""
     modes = list(by_mode)
     rows = []
     for i, a in enumerate(modes):
         for b in modes[i + 1 :]:
-            pairs = list(zip(by_mode[a], by_mode[b]))
-            rows.append({
+            pairs = [(x, y) for x, y in zip(by_mode[a], by_mode[b]) if x.reference is not None]
+            row = {
                 "a": a, "b": b,
                 "a_only": sum(1 for x, y in pairs if x.scores[key] and not y.scores[key]),
                 "b_only": sum(1 for x, y in pairs if y.scores[key] and not x.scores[key]),
                 "both": sum(1 for x, y in pairs if x.scores[key] and y.scores[key]),
                 "neither": sum(1 for x, y in pairs if not x.scores[key] and not y.scores[key]),
-            })  # fmt: skip
+            }  # fmt: skip
+            held_back = [(x.scores["abstain"], y.scores["abstain"]) for x, y in zip(by_mode[a], by_mode[b])
+                         if x.reference is None]  # fmt: skip
+            if held_back:
+                row["a_abstains_b_invents"] = sum(1 for x, y in held_back if x > y)
+                row["b_abstains_a_invents"] = sum(1 for x, y in held_back if y > x)
+            rows.append(row)
     return rows
 
 

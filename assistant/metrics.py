@@ -1,5 +1,6 @@
 """Answer scores, as in SQuAD: text normalised (lower case, no punctuation, no articles, single spaces), then
-exact match and token F1; plus `contains`, abstention and length.
+exact match and token F1; plus `contains`, abstention, looping and length. A question the documents do not answer
+(reference None) is scored on whether the answer abstained or invented one.
 
 `contains` holds when every normalised token of the reference appears in the answer, in any order, so that
 "16 February 2002" holds "February 16, 2002"; read it beside F1 and length, since a rambling answer contains
@@ -12,8 +13,16 @@ import re
 import string
 from collections import Counter
 
-ABSTAIN = re.compile(r"\b(?:i (?:do not|don't|dont) know|not (?:mentioned|stated|provided|specified) in the sources"
-                     r"|the sources do not (?:say|contain|mention))\b", re.I)  # fmt: skip
+# Ways a model says it cannot answer from what it read; an answer saying any of them counts as an abstention.
+_SOURCES = r"(?:sources?|documents?|context|text|information (?:given|provided))"
+ABSTAIN = re.compile(
+    r"\b(?:i (?:do not|don't|dont|cannot|can't) (?:know|say|tell|answer|find)"
+    rf"|not (?:mentioned|stated|provided|specified|given|covered|found) in the {_SOURCES}"
+    rf"|(?:the )?{_SOURCES} (?:do|does|did) ?n[o']t (?:say|contain|mention|cover|specify|state|provide|give)"
+    rf"|no information (?:about|on|in|regarding)|(?:the )?{_SOURCES} (?:has|have|holds?) no\b)",
+    re.I,
+)
+LOOP_N, LOOP_TIMES = 4, 3  # an answer loops when one 4-gram comes back three times or more
 _PUNCT = set(string.punctuation)
 HEADLINE = ("contains", "f1", "exact", "semantic")  # reported with bootstrap intervals
 
@@ -50,15 +59,28 @@ def abstains(answer: str) -> float:
     return float(bool(ABSTAIN.search(answer)))
 
 
+def loops(answer: str) -> float:
+    """1.0 when the answer repeats itself ("The answer is: The answer is: ..."), as a model does that cannot stop."""
+    words = normalise(answer).split()
+    grams = Counter(tuple(words[i : i + LOOP_N]) for i in range(len(words) - LOOP_N + 1))
+    return float(bool(grams) and max(grams.values()) >= LOOP_TIMES)
+
+
 def length(answer: str) -> int:
     return len(normalise(answer).split())
 
 
-def score(answer: str, reference: str) -> dict[str, float]:
+def score(answer: str, reference: str | None) -> dict[str, float]:
+    """`reference` None: the documents do not answer the question, so the right answer is to abstain."""
+    if reference is None:
+        abstained = abstains(answer)
+        return {"abstain": abstained, "hallucinated": 1.0 - abstained, "loops": loops(answer),
+                "length": float(length(answer))}  # fmt: skip
     return {
         "exact": exact_match(answer, reference),
         "f1": f1(answer, reference),
         "contains": contains(answer, reference),
         "abstain": abstains(answer),
+        "loops": loops(answer),
         "length": float(length(answer)),
     }

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from assistant.evaluate import Result
 
 COLOURS = {"base": "#8a8f98", "tuned": "#d9822b", "retrieval": "#2b7bd9", "both": "#1f9e6e", "oracle": "#7a4fd1"}
+NOT_ANSWERED = "(not in the documents: abstaining is right)"
 LABELS = {
     "contains": "Contains the reference",
     "f1": "Token F1",
@@ -59,10 +60,13 @@ def load(path: Path) -> dict[str, Any]:
 def compare(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str]) -> str:
     lines = [f"{'mode':10s} {'metric':10s} {names[0][:18]:>18s} {names[1][:18]:>18s} {'change':>8s}"]
     for mode in [m for m in a["modes"] if m in b["modes"]]:
-        for key in (*HEADLINE, "length", "abstain"):
+        for key in (*HEADLINE, "length", "abstain", "loops"):
             if key in a["modes"][mode] and key in b["modes"][mode]:
                 x, y = a["modes"][mode][key], b["modes"][mode][key]
                 lines.append(f"{mode:10s} {key:10s} {x:18.3f} {y:18.3f} {y - x:+8.3f}")
+        if "unanswerable" in a["modes"][mode] and "unanswerable" in b["modes"][mode]:
+            x, y = a["modes"][mode]["unanswerable"]["abstained"], b["modes"][mode]["unanswerable"]["abstained"]
+            lines.append(f"{mode:10s} {'held back':10s} {x:18.3f} {y:18.3f} {y - x:+8.3f}")
     return "\n".join(lines)
 
 
@@ -103,12 +107,36 @@ def _latency_table(report: dict[str, Any]) -> str:
             f"<th>p95</th></tr>{''.join(rows)}</table>")  # fmt: skip
 
 
+def right(answer: dict[str, Any], answerable: bool) -> bool:
+    """Right is the reference found in the answer, or, where the documents do not answer, an abstention."""
+    return bool(answer["contains"] if answerable else answer["abstain"])
+
+
+def _unanswerable_table(report: dict[str, Any]) -> str:
+    rows = []
+    for mode, stats in report["modes"].items():
+        u = stats.get("unanswerable")
+        if u:
+            cells = "".join(f"<td>{u[k]:.3f} [{u['intervals'][k][0]:.3f}, {u['intervals'][k][1]:.3f}]</td>"
+                            for k in ("abstained", "hallucinated"))  # fmt: skip
+            rows.append(f"<tr><td>{mode}</td><td>{u['n']}</td>{cells}<td>{u['loops']:.3f}</td></tr>")
+    if not rows:
+        return ""
+    invents = "".join(f"<tr><td>{p['a']} vs {p['b']}</td><td>{p['a_abstains_b_invents']}</td>"
+                      f"<td>{p['b_abstains_a_invents']}</td></tr>" for p in report["paired"]
+                      if "a_abstains_b_invents" in p)  # fmt: skip
+    return ("<h2>Questions the documents do not answer</h2><table><tr><th>mode</th><th>n</th><th>abstained (95% "
+            "interval)</th><th>answered anyway</th><th>loops</th></tr>" + "".join(rows) + "</table>"
+            "<h3>Abstains in one mode, invents in the other</h3><table><tr><th>pair</th><th>first only abstains</th>"
+            f"<th>second only abstains</th></tr>{invents}</table>")  # fmt: skip
+
+
 def render(report: dict[str, Any]) -> str:
     modes = list(report["modes"])
     summary_rows = []
     for mode in modes:
         s = report["modes"][mode]
-        cells = "".join(f"<td>{s[k]:.3f}</td>" if k in s else "<td>-</td>" for k in (*HEADLINE, "abstain"))
+        cells = "".join(f"<td>{s[k]:.3f}</td>" if k in s else "<td>-</td>" for k in (*HEADLINE, "abstain", "loops"))
         recall = next((f"{v:.3f}" for k, v in s.items() if k.startswith("recall@")), "-")
         summary_rows.append(f"<tr><td>{mode}</td><td>{s['n']}</td>{cells}<td>{s.get('length', 0):.1f}</td>"
                             f"<td>{recall}</td></tr>")  # fmt: skip
@@ -119,7 +147,8 @@ def render(report: dict[str, Any]) -> str:
     )
     question_rows = []
     for q in report["questions"]:
-        verdicts = {m: q["answers"][m]["contains"] for m in modes}
+        answerable = q["reference"] is not None
+        verdicts = {m: right(q["answers"][m], answerable) for m in modes}
         agree = int(len(set(verdicts.values())) <= 1)
         answer_cells = []
         for m in modes:
@@ -127,11 +156,12 @@ def render(report: dict[str, Any]) -> str:
             sources = "".join(f"<li><b>[{s['rank']}] {html.escape(s['doc'])}</b> › {html.escape(s['heading'])}<br>"
                               f"{html.escape(s['text'][:600])}</li>" for s in a["sources"])  # fmt: skip
             more = f"<details><summary>sources</summary><ol>{sources}</ol></details>" if sources else ""
-            cls = "right" if a["contains"] else "wrong"
+            cls = "right" if verdicts[m] else "wrong"
             answer_cells.append(f'<td class="{cls}">{html.escape(a["text"])}{more}</td>')
         question_rows.append(
             f'<tr data-agree="{agree}"><td>{html.escape(q["question"])}<div class="meta">{html.escape(q["doc"])} · '
-            f"{html.escape(q['slice'])}</div></td><td>{html.escape(q['reference'])}</td>{''.join(answer_cells)}</tr>"
+            f"{html.escape(q['slice'])}</div></td><td>{html.escape(q['reference'] or NOT_ANSWERED)}</td>"
+            f"{''.join(answer_cells)}</tr>"
         )
     charts = "".join(_bar_chart(report, key) for key in HEADLINE)
     setup = html.escape(json.dumps({k: v for k, v in report.items() if k not in ("modes", "paired", "questions")}))
@@ -142,8 +172,9 @@ td,th{{border:1px solid #ddd;padding:4px 8px;vertical-align:top;font-size:13px}}
 .right{{background:#e9f7ef}} .wrong{{background:#fdecea}} .meta{{color:#777;font-size:11px}}
 figure{{margin:8px 0 16px}} figcaption{{font-weight:600;margin-bottom:4px}} pre{{white-space:pre-wrap}}
 </style></head><body><h1>Docent evaluation</h1><pre class="meta">{setup}</pre>
-<h2>Summary</h2><table><tr><th>mode</th><th>n</th>{"".join(f"<th>{k}</th>" for k in (*HEADLINE, "abstain"))}
-<th>length</th><th>recall</th></tr>{"".join(summary_rows)}</table>{charts}{_latency_table(report)}
+<h2>Summary</h2><table><tr><th>mode</th><th>n</th>{"".join(f"<th>{k}</th>" for k in (*HEADLINE, "abstain", "loops"))}
+<th>length</th><th>recall</th></tr>{"".join(summary_rows)}</table>{charts}{_unanswerable_table(report)}
+{_latency_table(report)}
 <h2>Right in one mode, wrong in the other (contains)</h2><table><tr><th>pair</th><th>first only</th>
 <th>second only</th><th>both</th><th>neither</th></tr>{paired_rows}</table>
 <h2>Questions</h2><label><input type="checkbox" id="disagree"> only questions where the modes disagree</label>

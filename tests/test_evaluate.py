@@ -117,6 +117,44 @@ def test_paired_table_counts_disagreements() -> None:
     assert rows == [{"a": "base", "b": "both", "a_only": 1, "b_only": 2, "both": 1, "neither": 0}]
 
 
+def test_unanswerable_questions_are_marked_by_null_or_answerable_false_or_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    rows = [{"question": "Who is the HR Director?", "answer": "Helena Saarikivi", "doc": "hr/employee-handbook.pdf"},
+            {"question": "What is the CEO's favourite colour?", "answer": None, "doc": "hr/employee-handbook.pdf"},
+            {"question": "Who is the CFO's assistant?", "answerable": False}]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    got = file_questions(path)
+    assert [q.answer for q in got] == ["Helena Saarikivi", None, None]
+    assert [q.doc for q in got] == ["hr/employee-handbook.pdf", "", ""]  # no source to find for the unanswered
+    assert [q.answer for q in file_questions(path, unanswerable=True)] == [None, None, None]  # another corpus's
+    path.write_text('{"question": "Where?", "answer": ""}\n')  # empty is a slip, not a mark
+    with pytest.raises(ValueError, match=r'q\.jsonl:1: no "answer" field.*null for a question the documents do not'):
+        file_questions(path)
+
+
+def test_summary_and_paired_table_keep_unanswerable_questions_apart() -> None:
+    from assistant.evaluate import Result
+    from assistant.metrics import score
+
+    def results(mode: str, answers: list[str]) -> list[Result]:
+        references = ["2.5 days", "Helena Saarikivi", None, None, None]
+        return [Result(f"q{i}", ref, mode, a, score(a, ref)) for i, (a, ref) in enumerate(zip(answers, references))]
+
+    retrieval = results("retrieval", ["2.5 days", "Helena", "Paris", "I don't know.", "John Smith"])
+    both = results("both", ["2.5 days [1]", "Helena Saarikivi", "The documents don't say.", "The sources do not say.",
+                            "John Smith"])  # fmt: skip
+    stats = summarise(retrieval, seed=0)
+    assert stats["n"] == 2 and stats["contains"] == 0.5  # the answerable questions' scores, as before
+    held_back = stats["unanswerable"]
+    assert held_back["n"] == 3 and held_back["abstained"] == pytest.approx(1 / 3)
+    assert held_back["hallucinated"] == pytest.approx(2 / 3)
+    assert held_back["intervals"]["abstained"][0] <= 1 / 3 <= held_back["intervals"]["abstained"][1]
+    assert "unanswerable" not in summarise(retrieval[:2], seed=0)
+    rows = paired({"retrieval": retrieval, "both": both})
+    assert rows == [{"a": "retrieval", "b": "both", "a_only": 0, "b_only": 1, "both": 1, "neither": 0,
+                     "a_abstains_b_invents": 0, "b_abstains_a_invents": 1}]  # fmt: skip
+
+
 def test_question_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "Who?", "answer": "Me"}\n{"question": "Where?"}\n')
@@ -168,3 +206,29 @@ def test_eval_writes_a_report_for_every_mode_and_resumes(
     capsys.readouterr()
     assert main(["eval", "--workspace", str(sample_ws), "--compare", str(tmp_path / "r1"), str(tmp_path / "r2")]) == 0
     assert "retrieval  contains" in capsys.readouterr().out
+
+
+def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, sample_ws: Path, tmp_path, capsys):
+    from assistant.cli import main
+
+    film = tmp_path / "film.jsonl"
+    film.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in [
+        ("Who directed Poor Things?", "Yorgos Lanthimos"), ("When was Oppenheimer released?", "July 21, 2023"),
+        ("What is the capital of France?", "Paris")]))  # fmt: skip
+    args = ["eval", "--workspace", str(sample_ws), "--llm", str(tiny_llm), "--modes", "base,retrieval", "--limit", "3",
+            "--unanswerable", str(film), "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "r")]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["question_set"]["unanswerable"] == str(film) and report["question_set"]["n"] == 6
+    for mode in ("base", "retrieval"):
+        stats = report["modes"][mode]
+        assert stats["n"] == 3 and 0 <= stats["contains"] <= 1  # the held-out questions, scored as before
+        held_back = stats["unanswerable"]
+        assert held_back["n"] == 3 and held_back["abstained"] + held_back["hallucinated"] == pytest.approx(1.0)
+    asked = [q for q in report["questions"] if q["reference"] is None]
+    assert sorted(q["question"] for q in asked) == sorted(json.loads(line)["question"] for line in film.open())
+    assert all(a["abstain"] == 1 - a["hallucinated"] for q in asked for a in q["answers"].values())
+    assert "a_abstains_b_invents" in report["paired"][0]
+    assert "Questions the documents do not answer" in (tmp_path / "r" / "report.html").read_text()
+    out = capsys.readouterr().out
+    assert "3 questions with an answer" in out and "3 questions the documents do not answer" in out

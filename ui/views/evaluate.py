@@ -7,6 +7,7 @@ import streamlit as st
 
 from assistant.evaluate import ALL_MODES
 from assistant.metrics import HEADLINE
+from assistant.report import NOT_ANSWERED, right
 from ui.common import docent, friendly_errors
 
 st.title("Evaluate the modes")
@@ -34,13 +35,21 @@ def reports() -> None:
             return
         labels = {f"{r['created']} · {r['question_set']['n']} questions · {', '.join(r['modes'])}": r for r in found}
         report = labels[st.selectbox("Report", list(labels))]
-        summary = pd.DataFrame(
-            {m: {k: s[k] for k in (*HEADLINE, "abstain", "length") if k in s} for m, s in report["modes"].items()}
-        ).T
-        st.dataframe(summary.style.format("{:.3f}"), use_container_width=True)
-        metric = st.segmented_control("Chart", list(HEADLINE), default="contains")
-        if metric:
-            st.bar_chart(summary[metric], horizontal=True, height=220)
+        shown = (*HEADLINE, "abstain", "loops", "length")
+        summary = pd.DataFrame({m: {k: s[k] for k in shown if k in s} for m, s in report["modes"].items()}).T
+        if not summary.empty:
+            st.dataframe(summary.style.format("{:.3f}"), use_container_width=True)
+            metric = st.segmented_control("Chart", list(HEADLINE), default="contains")
+            if metric:
+                st.bar_chart(summary[metric], horizontal=True, height=220)
+        held_back = {m: s["unanswerable"] for m, s in report["modes"].items() if "unanswerable" in s}
+        if held_back:
+            st.caption("Questions the documents do not answer: the share each mode abstained on, and the share it "
+                       "answered anyway (invented)")  # fmt: skip
+            table = {m: {"questions": u["n"], "abstained": u["abstained"], "invented": u["hallucinated"],
+                         "loops": u["loops"]} for m, u in held_back.items()}  # fmt: skip
+            st.dataframe(pd.DataFrame(table).T.style.format("{:.3f}", subset=["abstained", "invented", "loops"]),
+                         use_container_width=True)  # fmt: skip
         latency = {m: s["latency"] for m, s in report["modes"].items() if "latency" in s}
         if latency:
             st.caption("Latency (seconds)")
@@ -49,14 +58,14 @@ def reports() -> None:
         only = st.toggle("Only questions where the modes disagree")
         rows = []
         for q in questions:
-            verdicts = {m: a["contains"] for m, a in q["answers"].items()}
+            verdicts = {m: right(a, q["reference"] is not None) for m, a in q["answers"].items()}
             if only and len(set(verdicts.values())) <= 1:
                 continue
             rows.append(
                 {
                     "question": q["question"],
-                    "reference": q["reference"],
-                    **{m: ("✓ " if a["contains"] else "✗ ") + a["text"] for m, a in q["answers"].items()},
+                    "reference": q["reference"] or NOT_ANSWERED,
+                    **{m: ("✓ " if verdicts[m] else "✗ ") + a["text"] for m, a in q["answers"].items()},
                 }
             )
         st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)

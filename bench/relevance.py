@@ -1,0 +1,69 @@
+"""Can retrieval's own scores tell a question the documents answer from one they do not? The ground for a
+relevance gate before the model reads.
+
+    python bench/relevance.py [--film DIR] [--sample DIR]
+
+Ingests the film documents and the sample corpus (without pairs) into temporary workspaces and, for each, asks
+the questions it answers and questions it does not: another corpus's questions, and the 100 written questions
+about the sample company that its documents do not cover (tests/fixtures/sample_unanswerable.jsonl). Prints the
+cosine similarity of the best chunk found by dense search, by percentile, and for a few thresholds the share of
+answerable questions a gate would keep and the share of unanswerable ones it would turn away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from assistant.evaluate import file_questions
+from assistant.retrieve import Retriever
+from ingest.config import IngestConfig
+from ingest.pipeline import ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+FILM = ROOT.parent / "shared" / "benchmarks" / "film"
+FIXTURES = ROOT / "tests" / "fixtures"
+THRESHOLDS = (0.30, 0.35, 0.40, 0.45, 0.50)
+
+
+def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
+    return np.array([top[0].dense or 0.0 for top in retriever.search(questions, k=1, fusion="dense")])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--film", type=Path, default=FILM)
+    parser.add_argument("--sample", type=Path, default=ROOT / "data" / "sample")
+    parser.add_argument("--questions", type=int, default=300, help="film questions, a seeded sample")
+    args = parser.parse_args()
+    film = [q.question for q in file_questions(args.film / "questions.jsonl")]
+    film = random.Random(0).sample(film, min(args.questions, len(film)))
+    sample = [q.question for q in file_questions(FIXTURES / "sample_questions.jsonl")]
+    written = [q.question for q in file_questions(FIXTURES / "sample_unanswerable.jsonl")]
+    cases = [("sample", args.sample, sample, {"written (sample company)": written, "film": film}),
+             ("film", args.film / "docs", film, {"sample": sample, "written (sample company)": written})]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, docs, answerable, others in cases:
+            ws = Path(tmp) / name
+            ingest([docs], IngestConfig(pairs=False), ws, progress=False)
+            retriever = Retriever(ws)
+            kept = best_similarity(retriever, answerable)
+            low = np.percentile(kept, [1, 5, 10, 50])
+            print(f"\n{name} workspace, {len(answerable)} answerable questions: best chunk's similarity at the 1st, "
+                  f"5th, 10th percentile and median {' '.join(f'{v:.3f}' for v in low)}")  # fmt: skip
+            for label, questions in others.items():
+                away = best_similarity(retriever, questions)
+                high = np.percentile(away, [50, 90, 99, 100])
+                print(f"  {len(questions)} unanswerable ({label}): median, 90th, 99th percentile and highest "
+                      f"{' '.join(f'{v:.3f}' for v in high)}")  # fmt: skip
+                for t in THRESHOLDS:
+                    print(f"    gate at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
+                          f"{np.mean(away < t):.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
