@@ -218,7 +218,7 @@ def staged(cfg: TuneConfig, workspace: Path, progress: bool = True, resume: str 
     go on from that adapter and learn to read. The first run is kept but never answers alone; `resume` goes on with
     an interrupted first run, then reads."""
     if resume:
-        first = tune(cfg, workspace, resume=resume, progress=progress)
+        first = tune(cfg, workspace, resume=resume, progress=progress, staged_as=cfg)
     else:
         knowledge = dataclasses.replace(cfg, recipe="closed-book", score_questions=0, start_from="",
                                         time_budget=cfg.time_budget * KNOWLEDGE_SHARE)  # fmt: skip
@@ -245,15 +245,17 @@ def tune(
     """`probe`: the share of the examples that a short run of a settings search (`search.py`) trains; such a run is
     kept but is never the adapter the chat answers with, nor is the first run of a staged one (`staged_as`: the
     staged settings it belongs to)."""
-    if cfg.recipe == "staged":
+    if cfg.recipe == "staged" and not resume:  # a resume takes its settings from the run
         if probe:
             raise ValueError("--search tries one recipe's settings: give --recipe closed-book, raft or mixed with it")
         return staged(cfg, workspace, progress)
-    if resume and not staged_as and "staged" in runs.find(workspace, resume).config:  # the first of a staged run
+    if resume and not staged_as:
         earlier = runs.find(workspace, resume)
-        if earlier.status == "finished":
-            raise ValueError(f"run {resume} finished: its reading run went on from it ({earlier.id} is the first)")
-        return staged(TuneConfig(**earlier.config["staged"]), workspace, progress, resume=resume)
+        if "staged" in earlier.config:  # the first run of a staged one: it goes on, then the reading run
+            if earlier.status == "finished":
+                raise ValueError(f"run {resume} is finished: it is the first part of a staged run, and the reading "
+                                 "run went on from it")  # fmt: skip
+            return staged(TuneConfig(**earlier.config["staged"]), workspace, progress, resume=resume)
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
     from peft import LoraConfig, PeftModel, get_peft_model

@@ -145,6 +145,28 @@ def test_a_staged_run_learns_closed_book_then_reads_from_that_adapter(tiny_llm: 
     assert all(before[k].abs().sum() > 0 for k in lora_b)
 
 
+def test_resuming_the_first_run_of_a_staged_one_goes_on_to_the_reading_run(
+    tiny_llm: Path, small_ws: Path, monkeypatch
+) -> None:
+    original = StopOnInterrupt.on_step_end
+
+    def interrupt_at_step_2(self, args, state, control, **kwargs):
+        if state.global_step == 2 and not self.requested:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, args, state, control, **kwargs)
+
+    monkeypatch.setattr(StopOnInterrupt, "on_step_end", interrupt_at_step_2)
+    cfg = settings(tiny_llm, recipe="staged", max_pairs=16, read_grad_accum=1)
+    stopped = tune(cfg, small_ws, progress=False)
+    assert stopped.status == "interrupted" and stopped.id.endswith("staged-facts")
+    monkeypatch.undo()
+    reading = tune(TuneConfig(), small_ws, resume=stopped.id, progress=False)  # settings come from the run
+    assert reading.status == "finished" and reading.id.endswith("staged-reading")
+    assert reading.config["tune"]["start_from"] == stopped.id and runs.find(small_ws, stopped.id).status == "finished"
+    with pytest.raises(ValueError, match="is finished: it is the first part of a staged run"):
+        tune(TuneConfig(), small_ws, resume=stopped.id, progress=False)
+
+
 def test_going_on_from_a_run_without_an_adapter_is_one_sentence(tiny_llm: Path, small_ws: Path) -> None:
     run = runs.new_run(small_ws, "closed-book")
     run.status = "interrupted"
