@@ -61,9 +61,11 @@ def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: 
     assert len(assistant) == 1 and assistant[0].markdown  # the tiny random model may well say nothing
     assert any(e.label.startswith(f"Sources ({AnswerConfig().top_k})") for e in app.expander)
     assert any("first token" in c.value for c in app.caption)
+    assert not any(c.value.startswith("No sources") for c in app.caption)
     ask(app, "base", "Hello, who are you?")  # another mode: a new conversation
     assert len([m for m in app.chat_message if m.name == "assistant"]) == 1
     assert not any(e.label.startswith("Sources") for e in app.expander)
+    assert any(c.value.startswith("No sources: the base mode answers from the model's memory") for c in app.caption)
 
 
 def test_feedback_is_stored_with_mode_and_question(app: AppTest, ui_ws: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import access
+from assistant.config import READS_SOURCES
 from assistant.service import Docent
 from ingest.config import workspace_path
 from ingest.store import private_file
@@ -57,7 +58,10 @@ def friendly_errors(action: str) -> Iterator[None]:
         st.error(f"Sorry, {action} did not work: {reason}. The details are in {workspace() / 'ui.log'}.")
 
 
-def show_sources(sources: list) -> None:
+def show_sources(sources: list, mode: str) -> None:
+    if mode not in READS_SOURCES:  # said beside the answer, so that it is not taken for one drawn from the documents
+        st.caption(f"No sources: the {mode} mode answers from the model's memory, not from your documents.")
+        return
     if not sources:
         return
     with st.expander(f"Sources ({len(sources)})"):

@@ -37,4 +37,4 @@ with friendly_errors("comparing the modes"):
                 st.write_stream(stream)
                 result = finished()
                 st.caption(latency_line(result))
-                show_sources(result.sources)
+                show_sources(result.sources, mode)
