@@ -11,7 +11,8 @@ FUSIONS = ("rrf", "dense", "bm25")
 MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tuned adapter
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
-RECIPES = ("closed-book", "raft", "mixed", "staged")  # staged: closed-book epochs, then raft ones (tune.py)
+TRAINING_SETS = ("closed-book", "raft", "mixed")  # what data.build makes examples of
+RECIPES = (*TRAINING_SETS, "staged")  # staged: closed-book epochs, then raft ones (tune.py)
 TRACKERS = ("none", "tensorboard", "mlflow")  # Trainer's own integrations
 # A question is refused past this length: room for a pasted error message (about 1,000 tokens), while a 100 KB
 # question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.

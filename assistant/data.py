@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.config import RECIPES
+from assistant.config import TRAINING_SETS
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Source
 
@@ -95,8 +95,8 @@ def build(
     p_source: float = 0.8,
     seed: int = 13,
 ) -> list[Example]:
-    if recipe not in RECIPES or recipe == "staged":  # a staged run builds closed-book, then raft (tune.py)
-        raise ValueError(f"recipe must be one of {', '.join(RECIPES[:3])}, got {recipe!r}")
+    if recipe not in TRAINING_SETS:  # a staged run builds closed-book, then raft (tune.py)
+        raise ValueError(f"recipe must be one of {', '.join(TRAINING_SETS)}, got {recipe!r}")
     out: list[Example] = []
     if recipe in ("closed-book", "mixed"):
         out += closed_book(pairs)

@@ -310,13 +310,13 @@ def summarise(results: list[Result], seed: int) -> dict[str, Any]:
     unanswerable = [r for r in results if r.reference is None]
     if unanswerable:
         abstained = [r.scores["abstain"] for r in unanswerable]
+        low, high = bootstrap(abstained, seed)
         out["unanswerable"] = {
             "n": len(unanswerable),
             "abstained": float(np.mean(abstained)),
             "hallucinated": 1.0 - float(np.mean(abstained)),
             "loops": float(np.mean([r.scores["loops"] for r in unanswerable])),
-            "intervals": {"abstained": list(bootstrap(abstained, seed)),
-                          "hallucinated": list(bootstrap([1.0 - a for a in abstained], seed))},
+            "intervals": {"abstained": [low, high], "hallucinated": [1.0 - high, 1.0 - low]},
         }  # fmt: skip
     return out
 
