@@ -131,18 +131,45 @@ def cmd_ask(args: argparse.Namespace) -> int:
                   f"it was trained ({shown}). Run `docent tune` to include them.", file=sys.stderr)  # fmt: skip
     else:
         llm = LLM(cfg.llm)
-    result = answer(question, args.mode, llm, retriever, cfg, on_text=lambda t: print(t, end="", flush=True))
-    print()
+    show = None if args.json else lambda t: print(t, end="", flush=True)
+    result = answer(question, args.mode, llm, retriever, cfg, on_text=show)
+    if args.json:
+        print(json.dumps(answer_json(result), ensure_ascii=False))
+        return 0
+    print(" (cut short: it began to repeat itself)" if result.cut else "")
+    if not result.covered:
+        print("\nNo document is about this question. You may look here:")
+        for s in result.nearby:
+            print(f"  {s.doc} › {s.heading or s.title}\n      {s.snippet()}")
     if result.sources:
         print("\nSources:")
         for s in result.sources:
             print(f"  [{s.rank}] {s.doc} › {s.heading or s.title}  (score {s.score:.3f})\n      {s.snippet()}")
+    if result.support:
+        print("\nSupported by:")
+        for found in result.support:
+            print(f"  [{found.rank}] {found.sentence}")
+    elif result.unsupported:
+        print("\nNot supported: no sentence of the sources holds this answer. Check it before relying on it.")
     t = result.timing
+    if not result.covered:
+        print(f"\n{args.mode}: retrieval {result.retrieve_s * 1000:.0f} ms; the model was not asked")
+        return 0
     print(
         f"\n{args.mode}: retrieval {result.retrieve_s * 1000:.0f} ms, first token {t.first_token_s:.2f} s, "
         f"{t.tokens} tokens in {t.total_s:.2f} s ({t.tokens_per_s:.1f} tokens/s)"
     )
     return 0
+
+
+def answer_json(result: Any) -> dict[str, Any]:
+    """An answer as `docent ask --json` prints it: the text, what the model read, what supports it, and timing."""
+    return {
+        "question": result.question, "mode": result.mode, "answer": result.text, "covered": result.covered,
+        "sources": [s.to_json() for s in result.sources], "nearby": [s.to_json() for s in result.nearby],
+        "support": [f.to_json() for f in result.support], "unsupported": result.unsupported, "cut": result.cut,
+        "timing": {"retrieve_s": result.retrieve_s, **dataclasses.asdict(result.timing)},
+    }  # fmt: skip
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -260,9 +287,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ValueError(f"{workspace} has no held-out questions: ingest with --holdout-share above 0, "
                              "or give --questions FILE")  # fmt: skip
     questions = evaluate.sample(questions, args.limit, args.seed)
-    if args.unanswerable:
-        questions += evaluate.sample(evaluate.file_questions(Path(args.unanswerable), unanswerable=True), args.limit,
-                                     args.seed)  # fmt: skip
+    for file in args.unanswerable or []:
+        questions += evaluate.sample(evaluate.file_questions(Path(file), unanswerable=True), args.limit, args.seed)
     meta = {
         "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
         "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit,
@@ -282,14 +308,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"\n{answerable} questions with an answer; contains, F1 and exact match with 95% intervals\n")
         for mode, s in built["modes"].items():
             cells = "  ".join(f"{k} {_with_interval(s, k)}" for k in ("contains", "f1", "exact"))
-            print(f"  {mode:10s} {cells}  length {s['length']:.1f}  loops {s['loops']:.3f}")
+            print(f"  {mode:10s} {cells}  length {s['length']:.1f}  loops {s['loops']:.3f}  cut {s['cut']:.3f}")
+            if "support" in s:
+                found = s["support"]
+                in_doc = "" if found["in_gold_doc"] is None else f", {found['in_gold_doc']:.3f} of them in its document"
+                print(f"  {'':10s} not asked {s['not_asked']:.3f}; of {found['answers']} answers given, "
+                      f"{found['supported']:.3f} supported by a sentence of their sources{in_doc}")  # fmt: skip
     if len(questions) > answerable:
         print(f"\n{len(questions) - answerable} questions the documents do not answer: the share abstained and the "
               "share answered anyway (invented), with 95% intervals\n")  # fmt: skip
         for mode, s in built["modes"].items():
             u = s["unanswerable"]
-            print(f"  {mode:10s} abstained {_with_interval(u, 'abstained')}  invented "
-                  f"{_with_interval(u, 'hallucinated')}  loops {u['loops']:.3f}")  # fmt: skip
+            print(
+                f"  {mode:10s} abstained {_with_interval(u, 'abstained')}  invented "
+                f"{_with_interval(u, 'hallucinated')}  loops {u['loops']:.3f}  not asked {u['not_asked']:.3f}"
+            )
     shown = Path(args.out) if args.out else folder
     print(f"\nReport: {shown / 'report.html'} (and report.json); kept in {folder}")
     return 0
@@ -384,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("question")
     a.add_argument("--mode", default="retrieval", choices=MODES, help="how to answer (default: retrieval)")
     a.add_argument("--run", help="with tuned or both: the run whose adapter answers (default: newest finished)")
+    a.add_argument("--json", action="store_true", help="print the answer, its sources and what supports it as JSON")
     add_config_flags(a, AnswerConfig)
     p = parsers["pairs"]
     p.add_argument("action", nargs="?", default="show", choices=["show", "export"])
@@ -400,9 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(t, TuneConfig)
     v = parsers["eval"]
     v.add_argument("--questions", help="JSONL with question, answer and optionally doc (default: held-out questions)")
-    v.add_argument(
-        "--unanswerable", help="JSONL of questions the documents do not answer (another corpus's), scored on abstaining"
-    )
+    v.add_argument("--unanswerable", action="append", metavar="FILE",
+                   help="JSONL of questions the documents do not answer (another corpus's), scored on abstaining; "
+                   "repeat for several files")  # fmt: skip
     v.add_argument("--limit", type=int, default=0, help="a seeded sample of this many questions of each set (0 = all)")
     v.add_argument("--seed", type=int, default=0, help="seed for the sample and the bootstrap")
     v.add_argument("--modes", default="base,tuned,retrieval,both,oracle", help="comma-separated modes to compare")

@@ -30,7 +30,8 @@ import numpy as np
 from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import LLM, Timing
-from assistant.metrics import HEADLINE, score
+from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, support
+from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
 
@@ -57,6 +58,9 @@ class Result:
     scores: dict[str, float]
     sources: list[Source] = field(default_factory=list)
     doc: str = ""
+    covered: bool = True  # False: the relevance gate answered without asking the model
+    cut: bool = False  # stopped when it began to repeat itself
+    support: list[Support] | None = None  # the sentences that hold the answer; None when not looked for
 
 
 # A question that asks for a fact (a name, a date, a number, a kind) is answered in a few words; past 64 tokens
@@ -143,7 +147,7 @@ def oracle_sources(retriever: Retriever, questions: list[Question]) -> list[list
     out: list[list[Source]] = []
     found = retriever.search([q.question for q in questions], k=50)
     for q, hits in zip(questions, found):
-        match = [s for s in hits if (q.chunk_id is not None and s.chunk_id == q.chunk_id) or _same_doc(s, q.doc)]
+        match = [s for s in hits if (q.chunk_id is not None and s.chunk_id == q.chunk_id) or _same_doc(s.doc, q.doc)]
         if not match and q.chunk_id is not None:
             match = retriever.chunks([q.chunk_id])
         out.append([Source(1, *_fields(match[0]))] if match else [])
@@ -165,8 +169,9 @@ def same_reading(
     return out
 
 
-def _same_doc(source: Source, doc: str) -> bool:
-    return bool(doc) and (source.doc == doc or Path(source.doc).name == Path(doc).name)
+def _same_doc(name: str, doc: str) -> bool:
+    """Whether a source's document is `doc`, which a question file may give as a bare file name."""
+    return bool(doc) and (name == doc or Path(name).name == Path(doc).name)
 
 
 def _fields(s: Source) -> tuple[Any, ...]:
@@ -175,19 +180,22 @@ def _fields(s: Source) -> tuple[Any, ...]:
 
 def conversations(
     mode: str, questions: list[Question], retriever: Retriever | None, cfg: AnswerConfig
-) -> tuple[list[list[dict[str, str]]], list[list[Source]]]:
+) -> tuple[list[list[dict[str, str]] | None], list[list[Source]]]:
+    """The prompt of each question in `mode` and the sources it reads; no prompt (None) where the relevance gate
+    finds no source about the question, as `answer` does. The oracle is never gated: it is the ceiling."""
     texts = [q.question for q in questions]
     if mode == "oracle":
         if retriever is None:
             raise ValueError("oracle mode needs an ingested workspace")
         found = oracle_sources(retriever, questions)
-    elif mode in READS_SOURCES:
-        if retriever is None:
-            raise ValueError(f"{mode} mode needs an ingested workspace")
-        found = retriever.search(texts, k=cfg.top_k, fusion=cfg.fusion)
-    else:
+        return [retrieval_messages(t, s) for t, s in zip(texts, found)], found
+    if mode not in READS_SOURCES:
         return [base_messages(t) for t in texts], [[] for _ in texts]
-    return [retrieval_messages(t, s) for t, s in zip(texts, found)], found
+    if retriever is None:
+        raise ValueError(f"{mode} mode needs an ingested workspace")
+    found = retriever.search(texts, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
+    messages = [retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg) else None for t, s in zip(texts, found)]
+    return messages, [s[: cfg.top_k] for s in found]
 
 
 def answer_all(
@@ -215,9 +223,12 @@ def answer_all(
         for cap, group in sorted(by_cap.items()):
             for batch in batches(group, batch_size):
                 messages, found = conversations(mode, batch, retriever, cfg)
-                answers = llm.generate_batch(messages, cap, tuned=mode in USES_ADAPTER)
-                for q, a, s in zip(batch, answers, found):
-                    result = Result(q.question, q.answer, mode, a, score(a, q.answer), s, q.doc)
+                asked = [m for m in messages if m is not None]
+                generated = iter(llm.generate_batch(asked, cap, tuned=mode in USES_ADAPTER) if asked else [])
+                for q, m, s in zip(batch, messages, found):
+                    text, cut = unloop(next(generated)) if m is not None else (NOT_COVERED, False)
+                    result = Result(q.question, q.answer, mode, text, score(text, q.answer), s, q.doc,
+                                    covered=m is not None, cut=cut)  # fmt: skip
                     results[q.question] = result
                     if on_result is not None:
                         on_result(result)
@@ -226,8 +237,9 @@ def answer_all(
         if q.question in done:
             saved = done[q.question]
             sources = [Source(**s) for s in saved["sources"]]
-            results[q.question] = Result(q.question, q.answer, mode, saved["answer"], score(saved["answer"], q.answer),
-                                         sources, q.doc)  # fmt: skip
+            text, cut = saved["answer"], saved.get("cut", False)
+            results[q.question] = Result(q.question, q.answer, mode, text, score(text, q.answer), sources,
+                                         q.doc, covered=saved.get("covered", True), cut=cut)  # fmt: skip
     return [results[q.question] for q in questions]
 
 
@@ -238,9 +250,9 @@ def time_answers(
     first, total = [], []
     for q in questions:
         start = time.perf_counter()
-        messages, _ = conversations(mode, [q], retriever, cfg)
+        (messages,), _ = conversations(mode, [q], retriever, cfg)
         timing = Timing()
-        for _ in llm.stream(messages[0], cfg.max_new_tokens, timing, tuned=mode in USES_ADAPTER):
+        for _ in llm.stream(messages, cfg.max_new_tokens, timing, tuned=mode in USES_ADAPTER) if messages else ():
             pass
         first.append(time.perf_counter() - start - (timing.total_s - timing.first_token_s))
         total.append(time.perf_counter() - start)
@@ -278,6 +290,27 @@ def semantic(results: list[Result], retriever: Retriever | None) -> None:
         r.scores["semantic"] = float(np.dot(a, b))
 
 
+def grounded(results: list[Result], retriever: Retriever | None) -> None:
+    """The sentences of its sources that support each answer the model gave from them."""
+    for r in results:
+        if retriever is not None and r.covered and r.sources:
+            r.support = support(r.question, r.answer, r.sources, retriever.embedder)
+
+
+def support_summary(results: list[Result]) -> dict[str, Any]:
+    """Of the answers given from sources (not abstentions), the share with a supporting sentence, and of those
+    on questions whose document is known, the share whose support lies in that document."""
+    given = [r for r in results if r.support is not None and not abstains(r.answer)]
+    if not given:
+        return {}
+    held = [r for r in given if r.support]
+    known = [r for r in held if r.doc]
+    in_doc = [r for r in known if any(_same_doc(f.doc, r.doc) for f in r.support or [])]
+    return {"answers": len(given), "supported": len(held) / len(given),
+            "in_gold_doc": len(in_doc) / len(known) if known else None, "by_meaning": sum(
+                1 for r in held if r.support and r.support[0].how == "meaning") / len(given)}  # fmt: skip
+
+
 def retrieval_recall(results: list[Result], k: int) -> dict[str, float]:
     """Recall@k and MRR of the source document among the sources a mode read (questions with a known doc)."""
     ranks = []
@@ -287,7 +320,7 @@ def retrieval_recall(results: list[Result], k: int) -> dict[str, float]:
             for s in r.sources:
                 if s.doc not in docs:
                     docs.append(s.doc)
-            hit = next((i + 1 for i, d in enumerate(docs) if d == r.doc or Path(d).name == Path(r.doc).name), 0)
+            hit = next((i + 1 for i, d in enumerate(docs) if _same_doc(d, r.doc)), 0)
             ranks.append(hit)
     if not ranks:
         return {}
@@ -307,6 +340,11 @@ def summarise(results: list[Result], seed: int) -> dict[str, Any]:
         out[key] = float(np.mean(values))
         if key in HEADLINE:
             out["intervals"][key] = list(bootstrap(values, seed))
+    if answerable:
+        out["cut"] = float(np.mean([r.cut for r in answerable]))  # stopped when they began to loop
+        out["not_asked"] = float(np.mean([not r.covered for r in answerable]))  # turned away by the gate
+    if found := support_summary(answerable):
+        out["support"] = found
     unanswerable = [r for r in results if r.reference is None]
     if unanswerable:
         abstained = [r.scores["abstain"] for r in unanswerable]
@@ -316,6 +354,8 @@ def summarise(results: list[Result], seed: int) -> dict[str, Any]:
             "abstained": float(np.mean(abstained)),
             "hallucinated": 1.0 - float(np.mean(abstained)),
             "loops": float(np.mean([r.scores["loops"] for r in unanswerable])),
+            "cut": float(np.mean([r.cut for r in unanswerable])),
+            "not_asked": float(np.mean([not r.covered for r in unanswerable])),
             "intervals": {"abstained": [low, high], "hallucinated": [1.0 - high, 1.0 - low]},
         }  # fmt: skip
     return out
@@ -388,7 +428,8 @@ def run(
 
         def keep(result: Result) -> None:
             record = {"key": key, "mode": result.mode, "question": result.question, "answer": result.answer,
-                      "sources": [source_json(s) for s in result.sources]}  # fmt: skip
+                      "sources": [source_json(s) for s in result.sources], "covered": result.covered,
+                      "cut": result.cut}  # fmt: skip
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
 
@@ -402,6 +443,8 @@ def run(
     timed = questions[:LATENCY_SAMPLE]
     for mode, results in by_mode.items():
         semantic(results, retriever)
+        if mode in READS_SOURCES:
+            grounded(results, retriever)
         summaries[mode] = summarise(results, seed)
         if mode in (*READS_SOURCES, "oracle"):
             summaries[mode].update(retrieval_recall(results, cfg.top_k))

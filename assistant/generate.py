@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.metrics import loop_start
 from ingest.models import ModelError, device, resolve_llm
 
 
@@ -144,6 +145,20 @@ class LLM:
             self.tokenizer.padding_side = side
         return {k: v.to(self.model.device) for k, v in encoded.items()}
 
+    def stop_looping(self, prompt_tokens: int) -> Any:
+        """For `generate`: each row of a batch stops once its answer starts to loop ("The answer is: The answer
+        is: …" until the token limit), instead of holding its batch to the end."""
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        tokenizer, torch = self.tokenizer, self.torch
+
+        class Loops(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                texts = tokenizer.batch_decode(input_ids[:, prompt_tokens:], skip_special_tokens=True)
+                return torch.tensor([loop_start(t) is not None for t in texts], device=input_ids.device)
+
+        return StoppingCriteriaList([Loops()])
+
     def stream(
         self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
     ) -> Iterator[str]:
@@ -167,6 +182,8 @@ class LLM:
                     break
                 tokens.append(token)
                 text = str(self.tokenizer.decode(tokens, skip_special_tokens=True))
+                if loop_start(text) is not None:  # the caller cuts the repeats off (metrics.unloop)
+                    break
                 if len(text) > len(shown) and text.startswith(shown) and not text.endswith("\ufffd"):
                     timing.first_token_s = timing.first_token_s or time.perf_counter() - start
                     yield text[len(shown) :]  # a character cut in half (\ufffd) waits for its other bytes
@@ -184,6 +201,7 @@ class LLM:
         encoded = self.encode_batch(conversations)
         with self.answering(tuned) as model:
             out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
+                                 stopping_criteria=self.stop_looping(encoded["input_ids"].shape[1]),
                                  pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
         new = out[:, encoded["input_ids"].shape[1] :]
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]

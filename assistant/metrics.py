@@ -66,6 +66,31 @@ def loops(answer: str) -> float:
     return float(bool(grams) and max(grams.values()) >= LOOP_TIMES)
 
 
+def loop_start(answer: str) -> int | None:
+    """Where an answer starts to loop: the end of the text before a 4-gram's second time, once the same 4-gram has
+    come back a third time (None when it does not loop). That text holds every 4-gram at most twice, so the answer
+    cut there no longer `loops`."""
+    words: list[tuple[str, int]] = []  # normalised words, and where the answer may be cut before each
+    end = 0  # where the last token that held a word ends: "The answer is: The" is cut after "is:"
+    for token in re.finditer(r"\S+", answer):
+        found = normalise(token.group()).split()
+        words += [(w, end if i == 0 else token.start()) for i, w in enumerate(found)]
+        end = token.end() if found else end
+    seen: dict[tuple[str, ...], list[int]] = {}
+    for i in range(len(words) - LOOP_N + 1):
+        cuts = seen.setdefault(tuple(w for w, _ in words[i : i + LOOP_N]), [])
+        cuts.append(words[i][1])
+        if len(cuts) == LOOP_TIMES:
+            return cuts[1]
+    return None
+
+
+def unloop(answer: str) -> tuple[str, bool]:
+    """The answer cut where it starts to loop, and whether it was cut."""
+    start = loop_start(answer)
+    return (answer, False) if start is None else (answer[:start].rstrip(), True)
+
+
 def length(answer: str) -> int:
     return len(normalise(answer).split())
 

@@ -38,10 +38,42 @@ def build(
             "question": r.question, "reference": r.reference, "doc": r.doc, "slice": meta["slices"][i],
             "answers": {m: {"text": by_mode[m][i].answer, **by_mode[m][i].scores,
                             "sources": [{"rank": s.rank, "doc": s.doc, "heading": s.heading, "text": s.text}
-                                        for s in by_mode[m][i].sources]} for m in modes},
+                                        for s in by_mode[m][i].sources], **_grounding(by_mode[m][i])} for m in modes},
         })  # fmt: skip
     return {**{k: v for k, v in meta.items() if k != "slices"}, "modes": summaries, "paired": paired,
             "questions": questions}  # fmt: skip
+
+
+def _grounding(r: Result) -> dict[str, Any]:
+    found = None if r.support is None else [f.to_json() for f in r.support]
+    return {"asked": r.covered, "cut": r.cut, "support": found}
+
+
+def grounding_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per mode that read sources: what its answers stand on (the report's table and the web app's)."""
+    rows = {}
+    for mode, s in report["modes"].items():
+        found = s.get("support")
+        if found:
+            rows[mode] = {"answers given": found["answers"], "supported": found["supported"],
+                          "support in its document": found["in_gold_doc"], "not asked": s.get("not_asked", 0.0),
+                          "cut short": s.get("cut", 0.0)}  # fmt: skip
+    return rows
+
+
+def _grounding_table(report: dict[str, Any]) -> str:
+    rows = grounding_rows(report)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{k}</th>" for k in next(iter(rows.values())))
+    body = "".join(f"<tr><td>{m}</td>" + "".join("<td>-</td>" if v is None else f"<td>{v:.3f}</td>" if isinstance(
+        v, float) else f"<td>{v}</td>" for v in row.values()) + "</tr>" for m, row in rows.items())  # fmt: skip
+    return (
+        '<h2>What the answers stand on</h2><p class="meta">Of the answers given from sources (abstentions '
+        "aside), the share that a sentence of their sources supports, and the share of those whose sentence lies "
+        "in the question's own document; questions the relevance gate kept from the model; answers cut short when "
+        f"they began to repeat themselves.</p><table><tr><th>mode</th>{head}</tr>{body}</table>"
+    )
 
 
 def write(report: dict[str, Any], folder: Path) -> None:
@@ -131,6 +163,18 @@ def _unanswerable_table(report: dict[str, Any]) -> str:
             f"<th>second only abstains</th></tr>{invents}</table>")  # fmt: skip
 
 
+def _standing(answer: dict[str, Any]) -> str:
+    """A line under an answer: not asked, cut short, or not supported by what it read."""
+    notes = []
+    if not answer.get("asked", True):
+        notes.append("not asked: no source is about the question")
+    if answer.get("cut"):
+        notes.append("cut short: it began to repeat itself")
+    if answer.get("support") == [] and answer.get("asked", True) and not answer.get("abstain"):
+        notes.append("not supported by its sources")
+    return "".join(f'<div class="meta">{n}</div>' for n in notes)
+
+
 def render(report: dict[str, Any]) -> str:
     modes = list(report["modes"])
     summary_rows = []
@@ -157,7 +201,7 @@ def render(report: dict[str, Any]) -> str:
                               f"{html.escape(s['text'][:600])}</li>" for s in a["sources"])  # fmt: skip
             more = f"<details><summary>sources</summary><ol>{sources}</ol></details>" if sources else ""
             cls = "right" if verdicts[m] else "wrong"
-            answer_cells.append(f'<td class="{cls}">{html.escape(a["text"])}{more}</td>')
+            answer_cells.append(f'<td class="{cls}">{html.escape(a["text"])}{_standing(a)}{more}</td>')
         question_rows.append(
             f'<tr data-agree="{agree}"><td>{html.escape(q["question"])}<div class="meta">{html.escape(q["doc"])} · '
             f"{html.escape(q['slice'])}</div></td><td>{html.escape(q['reference'] or NOT_ANSWERED)}</td>"
@@ -173,7 +217,8 @@ td,th{{border:1px solid #ddd;padding:4px 8px;vertical-align:top;font-size:13px}}
 figure{{margin:8px 0 16px}} figcaption{{font-weight:600;margin-bottom:4px}} pre{{white-space:pre-wrap}}
 </style></head><body><h1>Docent evaluation</h1><pre class="meta">{setup}</pre>
 <h2>Summary</h2><table><tr><th>mode</th><th>n</th>{"".join(f"<th>{k}</th>" for k in (*HEADLINE, "abstain", "loops"))}
-<th>length</th><th>recall</th></tr>{"".join(summary_rows)}</table>{charts}{_unanswerable_table(report)}
+<th>length</th><th>recall</th></tr>{"".join(summary_rows)}</table>{charts}{_grounding_table(report)}
+{_unanswerable_table(report)}
 {_latency_table(report)}
 <h2>Right in one mode, wrong in the other (contains)</h2><table><tr><th>pair</th><th>first only</th>
 <th>second only</th><th>both</th><th>neither</th></tr>{paired_rows}</table>

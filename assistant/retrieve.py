@@ -23,7 +23,7 @@ class Source:
     heading: str
     text: str
     score: float
-    dense: float | None  # cosine similarity, when dense search found the chunk
+    dense: float | None  # cosine similarity with the question; None for a chunk looked up by id
 
     @property
     def context(self) -> str:

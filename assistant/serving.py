@@ -68,13 +68,24 @@ class Call:
 
 
 class Searches:
-    """A retriever whose searches run on the batcher's thread."""
+    """A retriever whose searches, and its embedder's work (finding what supports an answer), run on the
+    batcher's thread."""
 
     def __init__(self, retriever: Any, batcher: Batcher):
         self.retriever, self.batcher = retriever, batcher
+        self.embedder = Encodes(retriever.embedder, batcher)
 
     def timed_search(self, *args: Any) -> Any:
         return self.batcher.call(self.retriever.timed_search, *args)
+
+
+@dataclass
+class Encodes:
+    embedder: Any
+    batcher: Batcher
+
+    def encode(self, texts: list[str]) -> Any:
+        return self.batcher.call(self.embedder.encode, texts)
 
 
 @dataclass
@@ -158,7 +169,8 @@ class Batcher:
             streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
             with llm.answering(batch[0].tuned) as model:
                 model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
-                                   streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
+                               stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
+                               streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
             for request, tokens in zip(batch, streamer.tokens):
                 request.tokens = len(tokens)
         except BaseException as err:  # every waiting listener hears of it; the loop goes on

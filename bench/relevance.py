@@ -5,9 +5,10 @@ relevance gate before the model reads.
 
 Ingests the film documents and the sample corpus (without pairs) into temporary workspaces and, for each, asks
 the questions it answers and questions it does not: another corpus's questions, and the 100 written questions
-about the sample company that its documents do not cover (tests/fixtures/sample_unanswerable.jsonl). Prints the
-cosine similarity of the best chunk found by dense search, by percentile, and for a few thresholds the share of
-answerable questions a gate would keep and the share of unanswerable ones it would turn away.
+about the sample company that its documents do not cover (tests/fixtures/sample_unanswerable.jsonl). Prints what the
+relevance gate reads (the cosine similarity of the closest chunk retrieval found, `grounding.relevance`, with the
+default answer settings), by percentile, and for a few thresholds the share of answerable questions the gate would
+keep and the share of unanswerable ones it would turn away.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.config import AnswerConfig
 from assistant.evaluate import file_questions
+from assistant.grounding import NEARBY, relevance
 from assistant.retrieve import Retriever
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
@@ -31,7 +34,9 @@ THRESHOLDS = (0.30, 0.35, 0.40, 0.45, 0.50)
 
 
 def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
-    return np.array([top[0].dense or 0.0 for top in retriever.search(questions, k=1, fusion="dense")])
+    cfg = AnswerConfig()
+    found = retriever.search(questions, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
+    return np.array([relevance(top) for top in found])
 
 
 def main() -> None:

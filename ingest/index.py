@@ -34,7 +34,7 @@ def bm25_tokens(texts: list[str]) -> list[list[str]]:
 class Hit:
     chunk_id: int
     score: float  # fused score (higher is better)
-    dense: float | None  # cosine similarity when dense search found it
+    dense: float  # cosine similarity with the question
 
 
 class Index:
@@ -126,5 +126,10 @@ class Index:
                 for rank, chunk_id in enumerate(ranking):
                     fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-            results.append([Hit(i, s, dense.get(i)) for i, s in ranked])
+            results.append([Hit(i, s, dense[i] if i in dense else self.similarity(vectors[q], i)) for i, s in ranked])
         return results
+
+    def similarity(self, vector: np.ndarray, chunk_id: int) -> float:
+        """Cosine similarity of a query with one chunk, for a chunk that BM25 found beyond dense search's depth:
+        every source then carries the similarity that the relevance gate reads."""
+        return float(np.dot(self.faiss.reconstruct(chunk_id), vector))

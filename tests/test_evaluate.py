@@ -219,7 +219,7 @@ def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, sa
             "--unanswerable", str(film), "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "r")]  # fmt: skip
     assert main(args) == 0
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert report["question_set"]["unanswerable"] == str(film) and report["question_set"]["n"] == 6
+    assert report["question_set"]["unanswerable"] == [str(film)] and report["question_set"]["n"] == 6
     for mode in ("base", "retrieval"):
         stats = report["modes"][mode]
         assert stats["n"] == 3 and 0 <= stats["contains"] <= 1  # the held-out questions, scored as before
@@ -229,6 +229,8 @@ def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, sa
     assert sorted(q["question"] for q in asked) == sorted(json.loads(line)["question"] for line in film.open())
     assert all(a["abstain"] == 1 - a["hallucinated"] for q in asked for a in q["answers"].values())
     assert "a_abstains_b_invents" in report["paired"][0]
+    assert report["modes"]["retrieval"]["unanswerable"]["not_asked"] == 1.0  # no sample document is about films
+    assert report["modes"]["retrieval"]["unanswerable"]["abstained"] == 1.0
     assert "Questions the documents do not answer" in (tmp_path / "r" / "report.html").read_text()
     out = capsys.readouterr().out
     assert "3 questions with an answer" in out and "3 questions the documents do not answer" in out

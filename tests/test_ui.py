@@ -62,10 +62,28 @@ def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: 
     assert any(e.label.startswith(f"Sources ({AnswerConfig().top_k})") for e in app.expander)
     assert any("first token" in c.value for c in app.caption)
     assert not any(c.value.startswith("No sources") for c in app.caption)
+    assert any(w.value.startswith("Not supported") for w in app.warning)  # a random model's words are in no source
     ask(app, "base", "Hello, who are you?")  # another mode: a new conversation
     assert len([m for m in app.chat_message if m.name == "assistant"]) == 1
     assert not any(e.label.startswith("Sources") for e in app.expander)
     assert any(c.value.startswith("No sources: the base mode answers from the model's memory") for c in app.caption)
+
+
+def test_a_question_no_document_is_about_is_not_asked_and_says_where_to_look(app: AppTest) -> None:
+    ask(app, "retrieval", "What is the capital of France?")
+    (assistant,) = [m for m in app.chat_message if m.name == "assistant"]
+    assert assistant.markdown[0].value == "The documents don't say."
+    (told,) = app.info
+    assert told.value.startswith("No document is about this question, so the model was not asked. You may look here")
+    assert any("the model was not asked" in c.value for c in app.caption)  # and it took no model time
+    assert not any(e.label.startswith("Sources") for e in app.expander)
+
+
+def test_the_full_passage_marks_the_supporting_sentence_and_shows_no_markup() -> None:
+    from ui.common import highlighted
+
+    shown = highlighted("Ask <b>HR</b>. You earn 2.5 days a month.", ["You earn 2.5 days a month."])
+    assert "<mark>You earn 2.5 days a month.</mark>" in shown and "&lt;b&gt;HR&lt;/b&gt;" in shown
 
 
 def test_feedback_is_stored_with_mode_and_question(app: AppTest, ui_ws: Path) -> None:
@@ -133,10 +151,10 @@ def test_tune_page_runs_in_the_background_then_all_modes_answer(app: AppTest, ui
     chat = app.switch_page(str(PAGES / "chat.py")).run()
     assert chat.segmented_control[0].options == ["base", "tuned", "retrieval", "both"]
     for mode in ("tuned", "both"):
-        ask(chat, mode, "Where do visitors park?")
+        ask(chat, mode, "Where is the assembly point?")
         assert any("first token" in c.value for c in chat.caption)
     compare = app.switch_page(str(PAGES / "compare.py")).run()
-    compare.text_input[0].set_value("Where do visitors park?")
+    compare.text_input[0].set_value("Where is the assembly point?")
     compare.form_submit_button[0].click().run()
     assert not compare.exception
     assert [s.value for s in compare.subheader] == ["base", "tuned", "retrieval", "both"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from collections.abc import Iterator
@@ -58,25 +59,44 @@ def friendly_errors(action: str) -> Iterator[None]:
         st.error(f"Sorry, {action} did not work: {reason}. The details are in {workspace() / 'ui.log'}.")
 
 
-def show_sources(sources: list, mode: str) -> None:
+def show_sources(result, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Beside an answer: what it read and which sentences hold it, or plainly that it stands on nothing."""
     if mode not in READS_SOURCES:  # said beside the answer, so that it is not taken for one drawn from the documents
         st.caption(f"No sources: the {mode} mode answers from the model's memory, not from your documents.")
         return
-    if not sources:
+    if not result.covered:
+        places = "; ".join(f"**{s.doc}** › {s.heading or s.title}" for s in result.nearby)
+        st.info(f"No document is about this question, so the model was not asked. You may look here: {places}")
         return
-    with st.expander(f"Sources ({len(sources)})"):
-        for s in sources:
+    if result.unsupported:
+        st.warning("Not supported: no sentence of the sources holds this answer. Check it before relying on it.")
+    for found in result.support:
+        st.caption(f"Supported by [{found.rank}]: “{found.sentence}”")
+    if not result.sources:
+        return
+    with st.expander(f"Sources ({len(result.sources)})"):
+        for s in result.sources:
             st.markdown(
                 f"**[{s.rank}] {s.doc}** › {s.heading or s.title}  \n<small>score {s.score:.3f}</small>",
                 unsafe_allow_html=True,
             )
             st.caption(s.snippet(300))
             with st.popover("Full passage"):
-                st.text(s.text)
+                st.html(highlighted(s.text, [f.sentence for f in result.support if f.rank == s.rank]))
+
+
+def highlighted(text: str, sentences: list[str]) -> str:
+    """The passage as safe HTML, its supporting sentences marked."""
+    shown = html.escape(text)
+    for sentence in sentences:
+        shown = shown.replace(html.escape(sentence), f"<mark>{html.escape(sentence)}</mark>", 1)
+    return f'<div style="white-space: pre-wrap">{shown}</div>'
 
 
 def latency_line(result) -> str:  # type: ignore[no-untyped-def]
     t = result.timing
+    if not result.covered:
+        return f"retrieval {result.retrieve_s * 1000:.0f} ms · the model was not asked"
     parts = [f"first token {t.first_token_s:.2f} s", f"{t.tokens} tokens in {t.total_s:.1f} s"]
     if result.sources:
         parts.insert(0, f"retrieval {result.retrieve_s * 1000:.0f} ms")

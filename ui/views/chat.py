@@ -47,7 +47,7 @@ with friendly_errors("loading the workspace"):
         with st.chat_message(message["role"]):
             st.markdown(message["content"])
             if message["role"] == "assistant":
-                show_sources(message["sources"], current["mode"])
+                show_sources(message["answer"], current["mode"])
                 st.caption(message["latency"])
                 key = f"fb-{len(conversations)}-{i}"
                 rating = st.feedback("thumbs", key=key)
@@ -69,14 +69,14 @@ with friendly_errors("answering your question"):
             stream, finished = app.ask(question, current["mode"], history)
             text = st.write_stream(stream)
             result = finished()
-            show_sources(result.sources, current["mode"])
+            show_sources(result, current["mode"])
             st.caption(latency_line(result))
         current["messages"].append(
             {
                 "role": "assistant",
-                "content": str(text).strip() or result.text,
+                "content": result.text or str(text).strip(),  # an answer that began to loop is kept cut short
                 "question": question,
-                "sources": result.sources,
+                "answer": result,
                 "latency": latency_line(result),
             }
         )

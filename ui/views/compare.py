@@ -34,7 +34,9 @@ with friendly_errors("comparing the modes"):
                 st.subheader(mode)
                 st.caption(MODE_HELP[mode])
                 stream, finished = app.ask(question, mode)
-                st.write_stream(stream)
+                shown = st.empty()
+                shown.write_stream(stream)
                 result = finished()
+                shown.markdown(result.text)  # an answer that began to loop, cut short
                 st.caption(latency_line(result))
-                show_sources(result.sources, mode)
+                show_sources(result, mode)

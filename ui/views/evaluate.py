@@ -7,7 +7,7 @@ import streamlit as st
 
 from assistant.evaluate import ALL_MODES
 from assistant.metrics import HEADLINE
-from assistant.report import NOT_ANSWERED, right
+from assistant.report import NOT_ANSWERED, grounding_rows, right
 from ui.common import docent, friendly_errors
 
 st.title("Evaluate the modes")
@@ -42,6 +42,13 @@ def reports() -> None:
             metric = st.segmented_control("Chart", list(HEADLINE), default="contains")
             if metric:
                 st.bar_chart(summary[metric], horizontal=True, height=220)
+        standing = grounding_rows(report)
+        if standing:
+            st.caption("What the answers stand on: of the answers given from sources, the share a sentence of "
+                       "them supports and the share whose sentence is in the question's own document; questions "
+                       "kept from the model because no source is about them; answers cut short when they began to "
+                       "repeat")  # fmt: skip
+            st.dataframe(pd.DataFrame(standing).T, use_container_width=True)
         held_back = {m: s["unanswerable"] for m, s in report["modes"].items() if "unanswerable" in s}
         if held_back:
             st.caption("Questions the documents do not answer: the share each mode abstained on, and the share it "

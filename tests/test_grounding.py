@@ -1,0 +1,131 @@
+"""Answers an employee can trust: the relevance gate, the sentences that support an answer, and answers that loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import report
+from assistant.answer import answer
+from assistant.config import AnswerConfig
+from assistant.evaluate import Question, answer_all, grounded, summarise
+from assistant.generate import LLM, Timing
+from assistant.grounding import NOT_COVERED, covered, support
+from assistant.metrics import abstains, loops, unloop
+from assistant.retrieve import Retriever, Source
+
+FRANCE = "What is the capital of France?"
+LEAVE = "How many days of annual leave do employees earn per month?"
+
+
+class Scripted:
+    """An LLM that says what it is told, and counts how often it was asked."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.asked = text, 0
+
+    def stream(self, messages, max_new_tokens, timing: Timing, tuned=False) -> Iterator[str]:  # type: ignore[no-untyped-def]
+        self.asked += 1
+        yield from self.text.split(" ")[:1]
+        for word in self.text.split(" ")[1:]:
+            yield " " + word
+
+    def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+        self.asked += len(messages)
+        return [self.text] * len(messages)
+
+
+def source(text: str, rank: int = 1, dense: float = 0.6) -> Source:
+    return Source(rank, rank, "hr/handbook.md", "hr/handbook.md", "Handbook", "Annual leave", text, 0.1, dense)
+
+
+def test_an_answer_that_loops_is_cut_where_it_starts_repeating() -> None:
+    looping = "The answer is: The answer is: The answer is: The answer is: The answer is:"
+    assert loops(looping)
+    cut, was = unloop(looping)
+    assert (cut, was) == ("The answer is:", True) and not loops(cut)
+    sentence = "You earn 2.5 days a month. " * 4
+    assert unloop(sentence) == ("You earn 2.5 days a month.", True)
+    fine = "Drama. It is a drama about drama, a drama of its time."
+    assert unloop(fine) == (fine, False)
+
+
+def test_decoding_stops_a_row_once_it_loops_and_lets_the_others_go_on(tiny_llm: Path) -> None:
+    llm = LLM(str(tiny_llm))
+    encode = lambda text: llm.tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    looping, plain = encode("go on and on " * 4), encode("one two three four five six seven eight nine ten")
+    width = max(len(looping), len(plain))
+    prompt = [7] * 5
+    rows = [prompt + looping + [0] * (width - len(looping)), prompt + plain + [0] * (width - len(plain))]
+    stop = llm.stop_looping(len(prompt))
+    assert stop(llm.torch.tensor(rows), None).tolist() == [True, False]
+
+
+def test_the_gate_turns_away_a_question_no_document_is_about(sample_ws: Path, embedder) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    llm = Scripted("Paris")
+    result = answer(FRANCE, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert llm.asked == 0 and not result.covered  # no model time spent
+    assert result.text == NOT_COVERED and abstains(result.text)
+    assert result.nearby and len({s.doc for s in result.nearby}) == len(result.nearby)  # places to look, one each
+    assert not result.sources and not result.unsupported
+    asked = answer(FRANCE, "retrieval", llm, retriever, AnswerConfig(min_relevance=0.0))  # type: ignore[arg-type]
+    assert llm.asked == 1 and asked.text == "Paris" and asked.covered  # 0 turns the gate off
+    assert asked.unsupported  # and an answer none of the sources holds says so
+
+
+def test_an_answer_from_the_sources_carries_the_sentence_that_holds_it(sample_ws: Path, embedder) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    result = answer(LEAVE, "retrieval", Scripted("You earn 2.5 days."), retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert result.covered and result.sources
+    assert result.support and "2.5 days" in result.support[0].sentence and result.support[0].how == "words"
+    assert result.support[0].sentence in result.sources[0].text and not result.unsupported
+    looping = answer(LEAVE, "retrieval", Scripted("2.5 days. " * 5), retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert looping.cut and looping.text == "2.5 days."
+
+
+def test_support_counts_the_answers_own_words_not_the_questions() -> None:
+    sources = [source("The leave year runs from 1 April. You earn 2.5 days of annual leave for every full month.")]
+    question = "How much annual leave do I earn per month?"
+    (found,) = support(question, "You earn 2.5 days of annual leave per month.", sources)
+    assert found.sentence.startswith("You earn 2.5 days") and found.rank == 1
+    assert support(question, "You earn 30 days of annual leave per month.", sources) == []  # the claim, 30, is not
+    assert support(question, "I don't know.", sources) == []  # an abstention claims nothing
+    assert support(question, "2.5 days", []) == []
+
+
+def test_the_gate_reads_the_closest_source_and_zero_turns_it_off() -> None:
+    far, near = source("x", 1, dense=0.2), source("y", 2, dense=0.45)
+    assert covered([far, near], AnswerConfig(min_relevance=0.4))
+    assert not covered([far], AnswerConfig(min_relevance=0.4))
+    assert covered([far], AnswerConfig(min_relevance=0.0)) and covered([], AnswerConfig(min_relevance=0.0))
+    with pytest.raises(ValueError, match="min_relevance"):
+        AnswerConfig(min_relevance=1.5)
+
+
+def test_evaluation_counts_questions_not_asked_and_answers_supported(sample_ws: Path, embedder) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    questions = [Question(LEAVE, "2.5 days"), Question(FRANCE, None), Question("Who won the 1998 World Cup?", None)]
+    llm = Scripted("2.5 days")
+    results = answer_all(questions, "retrieval", llm, retriever, AnswerConfig(), progress=False)  # type: ignore[arg-type]
+    assert llm.asked == 1  # the two questions about nothing in the documents never reach the model
+    assert [r.covered for r in results] == [True, False, False]
+    grounded(results, retriever)
+    stats = summarise(results, seed=0)
+    assert stats["contains"] == 1.0 and stats["not_asked"] == 0.0
+    assert stats["support"]["supported"] == 1.0 and stats["support"]["answers"] == 1
+    assert stats["unanswerable"]["abstained"] == 1.0 and stats["unanswerable"]["not_asked"] == 1.0
+    page = report.render(report.build({"retrieval": results}, {"retrieval": stats}, {"slices": ["file"] * 3}, []))
+    assert "What the answers stand on" in page and page.count("not asked: no source is about the question") == 2
+
+
+def test_ask_json_returns_the_answer_with_its_support(sample_ws: Path, tiny_llm: Path, capsys) -> None:
+    from assistant.cli import main
+
+    code = main(["ask", FRANCE, "--json", "--llm", str(tiny_llm), "--workspace", str(sample_ws)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["answer"] == NOT_COVERED and printed["covered"] is False
+    assert printed["nearby"] and printed["sources"] == [] and printed["support"] == []
