@@ -109,6 +109,11 @@ class TuneConfig:
         default=AnswerConfig.top_k, metadata={"help": "chunks in a raft example's context (as many as answering reads)"}
     )
     raft_p: float = field(default=0.8, metadata={"help": "share of raft examples whose context holds the source"})
+    raft_abstain: float = field(
+        default=0.0,
+        metadata={"help": "share of the raft examples without their source that answer \"The documents don't say.\" "
+                  "instead of the answer from memory"},
+    )  # fmt: skip
     max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
     save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})
     score_questions: int = field(
@@ -151,7 +156,7 @@ class TuneConfig:
                              "least 1")  # fmt: skip
         if self.score_questions < 0:
             raise ValueError(f"score_questions must be 0 or more, got {self.score_questions}")
-        if not 0 <= self.raft_p <= 1 or not 0 <= self.lora_dropout < 1:
-            raise ValueError("raft_p must be within [0, 1] and lora_dropout within [0, 1)")
+        if not 0 <= self.raft_p <= 1 or not 0 <= self.raft_abstain <= 1 or not 0 <= self.lora_dropout < 1:
+            raise ValueError("raft_p and raft_abstain must be within [0, 1], lora_dropout within [0, 1)")
         if self.max_length < 64:
             raise ValueError(f"max_length must be at least 64, got {self.max_length}")

@@ -5,7 +5,9 @@ Recipes (`docent tune --recipe`):
 - raft: the question with k chunks that retrieval returns for it -> the answer and the number of the source it
   came from, with the very messages the `both` mode sends; one example per fact. The source chunk is among
   them in a share P of the examples; in the rest it is replaced by the next chunk retrieval returns, so the
-  model learns both to read and to remember (Zhang et al. 2024, RAFT);
+  model learns both to read and to remember (Zhang et al. 2024, RAFT). With `abstain`, that share of the
+  examples without their source answer "The documents don't say." instead: the model learns to say so when what
+  it reads does not hold the answer, rather than to answer from memory;
 - mixed: both sets together.
 
 Each example is tokenised as the model will see it when answering: the prompt as the chat template renders it
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import TRAINING_SETS
+from assistant.grounding import NOT_COVERED
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Source
 
@@ -56,6 +59,7 @@ def raft(
     k: int = 3,
     p_source: float = 0.8,
     seed: int = 13,
+    abstain: float = 0.0,
 ) -> list[Example]:
     """RAFT examples, one per fact in its first phrasing: reading a context is learnt from varied facts more than
     from varied wordings, and each example carries k chunks, so this keeps the recipe affordable on a CPU.
@@ -65,7 +69,7 @@ def raft(
         if p["kind"] != "passage":
             first.setdefault(p["fact"], p)
     facts = list(first.values())
-    rng = random.Random(seed)
+    rng, held_back = random.Random(seed), random.Random(seed + 1)  # abstaining leaves the other draws as they were
     examples = []
     retrieved = search([p["question"] for p in facts], k + 3)
     for pair, found in zip(facts, retrieved, strict=True):
@@ -78,6 +82,8 @@ def raft(
         sources = [Source(i + 1, *_fields(s)) for i, s in enumerate(chosen)]
         cited = next((s.rank for s in sources if s.chunk_id == pair["chunk_id"] or pair["evidence"] in s.text), 0)
         answer = f"{pair['answer']} [{cited}]" if cited else pair["answer"]
+        if not cited and abstain and held_back.random() < abstain:
+            answer = NOT_COVERED
         messages = [*retrieval_messages(pair["question"], sources), {"role": "assistant", "content": answer}]
         examples.append(Example(messages, "raft", pair["id"]))
     return examples
@@ -94,6 +100,7 @@ def build(
     k: int = 3,
     p_source: float = 0.8,
     seed: int = 13,
+    abstain: float = 0.0,
 ) -> list[Example]:
     if recipe not in TRAINING_SETS:  # a staged run builds closed-book, then raft (tune.py)
         raise ValueError(f"recipe must be one of {', '.join(TRAINING_SETS)}, got {recipe!r}")
@@ -103,7 +110,7 @@ def build(
     if recipe in ("raft", "mixed"):
         if search is None:
             raise ValueError("the raft recipe needs an index to retrieve from")
-        out += raft(pairs, search, k, p_source, seed)
+        out += raft(pairs, search, k, p_source, seed, abstain)
     return out
 
 

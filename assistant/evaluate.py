@@ -6,10 +6,10 @@ Questions come from the workspace's held-out set (in slices: questions on traine
 the adapter never saw) or from a JSONL file with `question`, `answer` and optionally `doc`; an `answer` of null
 (or `"answerable": false`) marks a question the documents do not answer, scored on whether each mode abstained
 or invented one (`--unanswerable FILE` adds a whole file of them, such as another corpus's questions). Answers are
-generated in batches with the same prompts as `docent ask`, kept in DIR/answers.jsonl as they come (an
-interrupted evaluation goes on where it stopped), then scored (`metrics.py`), with bootstrap intervals, a paired
-table, retrieval recall and latency. The report is written as DIR/report.json and DIR/report.html, and kept
-under WORKSPACE/evals/.
+generated in batches with the same prompts and relevance gate as `docent ask`, kept in DIR/answers.jsonl as they
+come (an interrupted evaluation goes on where it stopped), then scored (`metrics.py`), with bootstrap intervals, a
+paired table, retrieval recall, what supports the answers (`grounding.py`) and latency. The report is written as
+DIR/report.json and DIR/report.html, and kept under WORKSPACE/evals/.
 """
 
 from __future__ import annotations

@@ -184,8 +184,8 @@ def training_set(cfg: TuneConfig, pairs: list[Any], search: Any, tokenizer: Any,
     """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), tokenised."""
     if cfg.max_pairs and len(pairs) > cfg.max_pairs:
         pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
-    return tokenise(data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed), tokenizer, eot,
-                    cfg.max_length)  # fmt: skip
+    examples = data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed, cfg.raft_abstain)
+    return tokenise(examples, tokenizer, eot, cfg.max_length)
 
 
 def estimate(model: Any, train_set: list, collate: PadCollator, cfg: TuneConfig, bf16: bool,

@@ -40,7 +40,7 @@ def row(name: str, scores: dict[str, float], seconds: float | None = None) -> st
 
 def trained_before(ws: Path, cfg: TuneConfig) -> runs.Run | None:
     """The newest finished run trained with these settings (the raft ones aside for closed-book)."""
-    unread = {"raft_k", "raft_p"} if cfg.recipe == "closed-book" else set()
+    unread = {"raft_k", "raft_p", "raft_abstain"} if cfg.recipe == "closed-book" else set()
     want = {k: v for k, v in asdict(cfg).items() if k not in unread}
     for run in reversed(runs.finished_runs(ws)):
         got = run.config.get("tune", {})

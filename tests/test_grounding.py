@@ -129,3 +129,22 @@ def test_ask_json_returns_the_answer_with_its_support(sample_ws: Path, tiny_llm:
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["answer"] == NOT_COVERED and printed["covered"] is False
     assert printed["nearby"] and printed["sources"] == [] and printed["support"] == []
+
+
+def test_raft_examples_without_their_source_learn_to_say_the_documents_dont_say() -> None:
+    from assistant import data
+
+    chunks = [source(f"Chunk {i} says fact {i}.", rank=i + 1) for i in range(12)]
+    for i, c in enumerate(chunks):
+        c.chunk_id = i
+    pairs = [{"id": i, "chunk_id": i, "fact": f"f{i}", "question": f"What does chunk {i} say?", "answer": f"fact {i}",
+              "evidence": f"fact {i}.", "kind": "what"} for i in range(10)]  # fmt: skip
+    search = lambda questions, k: [chunks[int(q.split()[3]) :][:k] for q in questions]  # noqa: E731
+    plain = data.raft(pairs, search, k=2, p_source=0.5)
+    abstaining = data.raft(pairs, search, k=2, p_source=0.5, abstain=1.0)
+    without = [i for i, e in enumerate(plain) if "[" not in e.messages[-1]["content"]]
+    assert without and len(without) < len(plain)  # some examples read their source, some do not
+    for i, (a, b) in enumerate(zip(plain, abstaining, strict=True)):
+        assert a.messages[:-1] == b.messages[:-1]  # the same contexts either way
+        expected = NOT_COVERED if i in without else a.messages[-1]["content"]
+        assert b.messages[-1]["content"] == expected
