@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Streams, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, nearby, support
+from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, nearby, support, unknown_names
 from assistant.metrics import abstains, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
@@ -25,6 +25,7 @@ class Answer:
     timing: Timing = field(default_factory=Timing)
     covered: bool = True  # False: no source was about the question, and the model was not asked
     nearby: list[Source] = field(default_factory=list)  # where to look instead, when not covered
+    unknown: list[str] = field(default_factory=list)  # names in the question that no document mentions
     support: list[Support] = field(default_factory=list)  # sentences of the sources that hold the answer
     cut: bool = False  # the answer began to repeat itself and was stopped there
 
@@ -50,7 +51,8 @@ def answer(
         if retriever is None:
             raise ValueError(f"{mode} mode needs an ingested workspace")
         found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
-        if not covered(found, cfg):
+        result.unknown = unknown_names(question, retriever.words) if cfg.check_names else []
+        if not covered(found, cfg, result.unknown):
             result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
             if on_text is not None:
                 on_text(NOT_COVERED)

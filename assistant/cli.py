@@ -114,6 +114,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant import runs
     from assistant.answer import answer
     from assistant.generate import LLM
+    from assistant.grounding import turned_away
     from assistant.retrieve import Retriever
 
     cfg = config_from(args, AnswerConfig)
@@ -138,7 +139,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(" (cut short: it began to repeat itself)" if result.cut else "")
     if not result.covered:
-        print("\nNo document is about this question. You may look here:")
+        print(f"\n{turned_away(result.unknown)}. You may look here:")
         for s in result.nearby:
             print(f"  {s.doc} › {s.heading or s.title}\n      {s.snippet()}")
     if result.sources:
@@ -166,8 +167,9 @@ def answer_json(result: Any) -> dict[str, Any]:
     """An answer as `docent ask --json` prints it: the text, what the model read, what supports it, and timing."""
     return {
         "question": result.question, "mode": result.mode, "answer": result.text, "covered": result.covered,
-        "sources": [s.to_json() for s in result.sources], "nearby": [s.to_json() for s in result.nearby],
-        "support": [f.to_json() for f in result.support], "unsupported": result.unsupported, "cut": result.cut,
+        "unknown": result.unknown, "sources": [s.to_json() for s in result.sources],
+        "nearby": [s.to_json() for s in result.nearby], "support": [f.to_json() for f in result.support],
+        "unsupported": result.unsupported, "cut": result.cut,
         "timing": {"retrieve_s": result.retrieve_s, **dataclasses.asdict(result.timing)},
     }  # fmt: skip
 

@@ -30,7 +30,7 @@ import numpy as np
 from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import LLM, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, support
+from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, support, unknown_names
 from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
@@ -194,7 +194,9 @@ def conversations(
     if retriever is None:
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found = retriever.search(texts, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
-    messages = [retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg) else None for t, s in zip(texts, found)]
+    unknown = [unknown_names(t, retriever.words) if cfg.check_names else [] for t in texts]
+    messages = [retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg, u) else None
+                for t, s, u in zip(texts, found, unknown, strict=True)]  # fmt: skip
     return messages, [s[: cfg.top_k] for s in found]
 
 

@@ -4,7 +4,9 @@ reads), and which sentences of the sources support the answer it gave (after).
 The gate reads the cosine similarity between the question and the chunks retrieval found. A question about
 something the workspace never mentions finds nothing close, and is answered "The documents don't say." without
 asking the model, with the nearest documents as places to look; the embedded model invents an answer to
-nearly every such question when it is asked (README, "Questions the documents do not answer").
+nearly every such question when it is asked (README, "Questions the documents do not answer"). A question close
+to the documents may still name what they never mention (the Pelican P7, Harbor 4.5, SAP): the gate
+turns it away too, and says which name it did not find.
 
 Support is found in the words first: a sentence of a source (with its document's title and heading) holds most of
 the answer's own words, stemmed, without stop words and without the words it repeats from the question. Failing
@@ -14,11 +16,13 @@ unsupported, so that nobody takes it for one drawn from the documents.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from assistant.config import AnswerConfig
 from assistant.metrics import abstains, normalise
 from assistant.retrieve import Source
+from ingest.index import WORD
 from ingest.models import Embedder
 from ingest.sentences import split_sentences
 
@@ -66,9 +70,41 @@ def relevance(sources: list[Source]) -> float:
     return max((s.dense for s in sources if s.dense is not None), default=0.0)
 
 
-def covered(sources: list[Source], cfg: AnswerConfig) -> bool:
-    """Whether any source is about the question; with `min_relevance` 0 every question goes to the model."""
+def names(question: str) -> list[str]:
+    """What a question names: a capitalised word inside a sentence ("Oulu", "CFO"), a code with digits ("P5X",
+    "WM-4") or a version ("4.5"). A plain number is left out: a quantity may be written in words in the documents."""
+    found = []
+    for m in WORD.finditer(question):
+        word, before = m.group(), question[: m.start()].rstrip(" \"'“‘(")
+        if any(c.isdigit() for c in word):
+            code = not re.fullmatch(r"\d+", word)
+        else:  # the first word of a sentence is capitalised whatever it is
+            code = word[0].isupper() and word != "I" and bool(before) and before[-1] not in ".?!:;\n"
+        if code:
+            found.append(word)
+    return found
+
+
+def unknown_names(question: str, known: frozenset[str] | None) -> list[str]:
+    """The names in `question` that no indexed text holds (plural or singular); none when the index keeps no words."""
+    if known is None:
+        return []
+    return [n for n in names(question) if n.lower() not in known and n.lower().removesuffix("s") not in known]
+
+
+def covered(sources: list[Source], cfg: AnswerConfig, unknown: list[str] | None = None) -> bool:
+    """Whether the sources are about the question and the documents mention everything it names; with
+    `min_relevance` 0 and no `unknown` names every question goes to the model."""
+    if unknown:
+        return False
     return cfg.min_relevance <= 0.0 or relevance(sources) >= cfg.min_relevance
+
+
+def turned_away(unknown: list[str]) -> str:
+    """Why the gate answered for the model, in a sentence."""
+    if unknown:
+        return f"No document mentions {' or '.join(f'“{n}”' for n in unknown)}"
+    return "No document is about this question"
 
 
 def nearby(sources: list[Source]) -> list[Source]:

@@ -167,7 +167,7 @@ def _standing(answer: dict[str, Any]) -> str:
     """A line under an answer: not asked, cut short, or not supported by what it read."""
     notes = []
     if not answer.get("asked", True):
-        notes.append("not asked: no source is about the question")
+        notes.append("not asked: the relevance gate found the documents do not cover it")
     if answer.get("cut"):
         notes.append("cut short: it began to repeat itself")
     if answer.get("support") == [] and answer.get("asked", True) and not answer.get("abstain"):

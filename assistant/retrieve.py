@@ -56,6 +56,11 @@ class Retriever:
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def words(self) -> frozenset[str] | None:
+        """Every word of the indexed text, for the relevance gate to look names up (`grounding.unknown_names`)."""
+        return self.index.words
+
     def search(self, queries: list[str], k: int = 5, fusion: str = "rrf") -> list[list[Source]]:
         vectors = self.embedder.encode(queries)
         hits = self.index.search(vectors, queries, k=k, fusion=fusion)

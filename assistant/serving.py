@@ -74,6 +74,7 @@ class Searches:
     def __init__(self, retriever: Any, batcher: Batcher):
         self.retriever, self.batcher = retriever, batcher
         self.embedder = Encodes(retriever.embedder, batcher)
+        self.words = retriever.words
 
     def timed_search(self, *args: Any) -> Any:
         return self.batcher.call(self.retriever.timed_search, *args)

@@ -8,7 +8,8 @@ the questions it answers and questions it does not: another corpus's questions, 
 about the sample company that its documents do not cover (tests/fixtures/sample_unanswerable.jsonl). Prints what the
 relevance gate reads (the cosine similarity of the closest chunk retrieval found, `grounding.relevance`, with the
 default answer settings), by percentile, and for a few thresholds the share of answerable questions the gate would
-keep and the share of unanswerable ones it would turn away.
+keep and the share of unanswerable ones it would turn away; then the same at the default threshold with the names
+check (`grounding.unknown_names`), and the questions it turns away that the similarity alone would keep.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from assistant.config import AnswerConfig
 from assistant.evaluate import file_questions
-from assistant.grounding import NEARBY, relevance
+from assistant.grounding import NEARBY, relevance, unknown_names
 from assistant.retrieve import Retriever
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
@@ -37,6 +38,11 @@ def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
     cfg = AnswerConfig()
     found = retriever.search(questions, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
     return np.array([relevance(top) for top in found])
+
+
+def named(retriever: Retriever, questions: list[str]) -> list[list[str]]:
+    """The names each question holds that the workspace never mentions."""
+    return [unknown_names(q, retriever.words) for q in questions]
 
 
 def main() -> None:
@@ -57,6 +63,8 @@ def main() -> None:
             ingest([docs], IngestConfig(pairs=False), ws, progress=False)
             retriever = Retriever(ws)
             kept = best_similarity(retriever, answerable)
+            cfg, kept_unknown = AnswerConfig(), named(retriever, answerable)
+            passes = (kept >= cfg.min_relevance) & np.array([not u for u in kept_unknown])
             low = np.percentile(kept, [1, 5, 10, 50])
             print(f"\n{name} workspace, {len(answerable)} answerable questions: best chunk's similarity at the 1st, "
                   f"5th, 10th percentile and median {' '.join(f'{v:.3f}' for v in low)}")  # fmt: skip
@@ -68,6 +76,16 @@ def main() -> None:
                 for t in THRESHOLDS:
                     print(f"    gate at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
                           f"{np.mean(away < t):.3f}")  # fmt: skip
+                away_unknown = named(retriever, questions)
+                stopped = (away < cfg.min_relevance) | np.array([bool(u) for u in away_unknown])
+                print(f"    gate at {cfg.min_relevance:.2f} with the names check: keeps {np.mean(passes):.3f} of the "
+                      f"answerable, turns away {np.mean(stopped):.3f}")  # fmt: skip
+                for q, sim, unknown in zip(questions, away, away_unknown, strict=True):
+                    if unknown and sim >= cfg.min_relevance:
+                        print(f"      {', '.join(unknown)}: {q}")
+            for q, sim, unknown in zip(answerable, kept, kept_unknown, strict=True):
+                if unknown and sim >= cfg.min_relevance:
+                    print(f"  answerable, turned away for {', '.join(unknown)}: {q}")
 
 
 if __name__ == "__main__":

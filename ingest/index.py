@@ -8,6 +8,7 @@ the two; `bench/retrieval_recall.py` measures each alone and fused.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 # chunks takes 15 ms (p50) and keeps every true neighbour, HNSW 0.2 ms finding 87% of the exact top 5.
 HNSW_FROM = 200_000
 RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the value of the original paper
+WORD = re.compile(r"\w+(?:[.\-]\w+)*")  # a word, or a code or version joined by dots and hyphens: P5-JP, 2.3.1
 
 
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
@@ -37,11 +39,24 @@ class Hit:
     dense: float  # cosine similarity with the question
 
 
+def words_of(text: str) -> set[str]:
+    """The words of a text as the relevance gate looks names up: lower case, a code or version kept whole ("p5-jp",
+    "2.3.1") beside its parts and shorter versions ("p5", "jp", "2.3"), so that a question may name either."""
+    out = set()
+    for word in WORD.findall(text.lower()):
+        out.add(word)
+        parts = re.split(r"([.\-])", word)
+        out.update(parts[::2])
+        out.update("".join(parts[:i]) for i in range(3, len(parts), 2))
+    return out
+
+
 class Index:
-    def __init__(self, ids: np.ndarray, faiss_index: Any, bm25: Any):
+    def __init__(self, ids: np.ndarray, faiss_index: Any, bm25: Any, words: frozenset[str] | None = None):
         self.ids = ids  # row -> chunk id, for BM25 results
         self.faiss = faiss_index
         self.bm25 = bm25
+        self.words = words  # every word of the indexed text (`words_of`); None in a generation written before them
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -66,7 +81,8 @@ class Index:
         bm25 = bm25s.BM25()
         if texts:
             bm25.index(bm25_tokens(texts), show_progress=False)
-        return cls(ids, index, bm25 if texts else None)
+        words = frozenset(w for text in texts for w in words_of(text))
+        return cls(ids, index, bm25 if texts else None, words)
 
     def save(self, root: Path) -> str:
         """Writes a new generation folder under `root` and returns its name; never touches the others."""
@@ -80,6 +96,8 @@ class Index:
             np.save(staging / "ids.npy", self.ids)
             if self.bm25 is not None:
                 self.bm25.save(str(staging / "bm25"), show_progress=False)
+            if self.words is not None:
+                (staging / "words.txt").write_text("\n".join(sorted(self.words)), encoding="utf-8")
             for file in staging.rglob("*"):
                 if file.is_file():
                     with open(file, "rb") as f:
@@ -97,7 +115,9 @@ class Index:
         index = faiss.read_index(str(folder / "vectors.faiss"))
         ids = np.load(folder / "ids.npy")
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if (folder / "bm25").exists() else None
-        return cls(ids, index, bm25)
+        listed = folder / "words.txt"
+        words = frozenset(listed.read_text(encoding="utf-8").split("\n")) if listed.exists() else None
+        return cls(ids, index, bm25, words)
 
     def search(
         self, vectors: np.ndarray, texts: list[str], k: int = 5, fusion: str = "rrf", depth: int = 50

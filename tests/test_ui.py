@@ -74,7 +74,7 @@ def test_a_question_no_document_is_about_is_not_asked_and_says_where_to_look(app
     (assistant,) = [m for m in app.chat_message if m.name == "assistant"]
     assert assistant.markdown[0].value == "The documents don't say."
     (told,) = app.info
-    assert told.value.startswith("No document is about this question, so the model was not asked. You may look here")
+    assert told.value.startswith("No document mentions “France”, so the model was not asked. You may look here")
     assert any("the model was not asked" in c.value for c in app.caption)  # and it took no model time
     assert not any(e.label.startswith("Sources") for e in app.expander)
 
