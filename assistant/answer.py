@@ -51,7 +51,7 @@ def answer(
         if retriever is None:
             raise ValueError(f"{mode} mode needs an ingested workspace")
         found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
-        result.unknown = unknown_names(question, retriever.words) if cfg.check_names else []
+        result.unknown = unknown_names(question, retriever.words, cfg)
         if not covered(found, cfg, result.unknown):
             result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
             if on_text is not None:

@@ -194,7 +194,7 @@ def conversations(
     if retriever is None:
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found = retriever.search(texts, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
-    unknown = [unknown_names(t, retriever.words) if cfg.check_names else [] for t in texts]
+    unknown = [unknown_names(t, retriever.words, cfg) for t in texts]
     messages = [retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg, u) else None
                 for t, s, u in zip(texts, found, unknown, strict=True)]  # fmt: skip
     return messages, [s[: cfg.top_k] for s in found]

@@ -85,9 +85,10 @@ def names(question: str) -> list[str]:
     return found
 
 
-def unknown_names(question: str, known: frozenset[str] | None) -> list[str]:
-    """The names in `question` that no indexed text holds (plural or singular); none when the index keeps no words."""
-    if known is None:
+def unknown_names(question: str, known: frozenset[str] | None, cfg: AnswerConfig) -> list[str]:
+    """The names in `question` that no indexed text holds (plural or singular); none when the index keeps no words
+    or `check_names` is off."""
+    if known is None or not cfg.check_names:
         return []
     return [n for n in names(question) if n.lower() not in known and n.lower().removesuffix("s") not in known]
 

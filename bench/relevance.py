@@ -42,7 +42,7 @@ def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
 
 def named(retriever: Retriever, questions: list[str]) -> list[list[str]]:
     """The names each question holds that the workspace never mentions."""
-    return [unknown_names(q, retriever.words) for q in questions]
+    return [unknown_names(q, retriever.words, AnswerConfig()) for q in questions]
 
 
 def main() -> None:

@@ -117,8 +117,9 @@ def test_unknown_names_are_those_no_indexed_text_holds(tmp_path: Path) -> None:
     known = Index.load(tmp_path / built.save(tmp_path)).words  # kept with the index generation
     assert known == built.words and known is not None
     question = "Do the P5-JP, the P5 and PelicanOS 3.5 work on MacBooks in Helsinki, Oulu and with Harbor 4.5?"
-    assert unknown_names(question, known) == ["Oulu", "Harbor", "4.5"]  # parts, versions and plurals are known
-    assert unknown_names(question, None) == []  # an index written before the words were kept: no check
+    assert unknown_names(question, known, AnswerConfig()) == ["Oulu", "Harbor", "4.5"]  # parts, plurals are known
+    assert unknown_names(question, None, AnswerConfig()) == []  # an index written before the words were kept
+    assert unknown_names(question, known, AnswerConfig(check_names=False)) == []  # the check turned off
 
 
 def test_the_gate_turns_away_a_question_naming_what_no_document_mentions(sample_ws: Path, embedder) -> None:
