@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
-from assistant.generate import Streams, Timing
+from assistant.generate import Engine, Timing
 from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, nearby, support, unknown_names
 from assistant.metrics import abstains, unloop
 from assistant.prompt import base_messages, retrieval_messages
@@ -38,7 +38,7 @@ class Answer:
 def answer(
     question: str,
     mode: str,
-    llm: Streams,
+    llm: Engine,
     retriever: Retriever | None,
     cfg: AnswerConfig,
     on_text: Callable[[str], None] | None = None,

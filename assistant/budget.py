@@ -74,7 +74,7 @@ def time_training(
     tokens of every example (batches grouped by length carry little padding)."""
     import torch
 
-    from ingest.models import training_autocast
+    from assistant.loader import training_autocast
 
     rng = random.Random(seed)
     drawn = [rng.sample(examples, min(batch_size, len(examples))) for _ in range(batches + 1)]

@@ -43,10 +43,12 @@ def config_from(args: argparse.Namespace, cls: type) -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.loader import load
     from ingest.pipeline import ingest
 
     cfg = config_from(args, IngestConfig)
-    report = ingest([Path(p) for p in args.paths], cfg, workspace_path(args.workspace), progress=not args.quiet)
+    report = ingest([Path(p) for p in args.paths], cfg, workspace_path(args.workspace), progress=not args.quiet,
+                    load_llm=load)  # fmt: skip
     print(
         f"{workspace_path(args.workspace)}: {report.added} added, {report.updated} updated, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed, {len(report.skipped)} skipped "
@@ -124,7 +126,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
     if args.mode in USES_ADAPTER:
         run = runs.find(workspace, args.run)
-        llm = LLM(run.config["tune"]["llm"], adapter=run.adapter)
+        llm = LLM(run.settings.llm, adapter=run.adapter)
         unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
         if unseen:
             shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
@@ -175,7 +177,7 @@ def answer_json(result: Any) -> dict[str, Any]:
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from ingest import dataset
+    from ingest import dataset, store
     from ingest.store import Workspace
 
     db = Workspace(workspace_path(args.workspace)).connect()
@@ -186,11 +188,11 @@ def cmd_pairs(args: argparse.Namespace) -> int:
         n = dataset.export(db, Path(args.file), split or None, args.with_source)
         print(f"wrote {n} pairs ({args.split}) to {args.file}")
         return 0
-    for name, kinds in sorted(dataset.counts(db).items()):
+    for name, kinds in sorted(store.pair_counts(db).items()):
         detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         print(f"{name}: {sum(kinds.values())} ({detail})")
-    for r in dataset.samples(db, split or "train", args.samples):
-        print(f"\n[{r['split']} · {r['kind']}] {r['name']} › {r['heading']}\n  Q: {r['question']}\n  A: {r['answer']}")
+    for p in dataset.samples(db, split or "train", args.samples):
+        print(f"\n[{p.split} · {p.template}] {p.document} › {p.heading}\n  Q: {p.question}\n  A: {p.answer}")
     return 0
 
 
@@ -299,7 +301,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     }  # fmt: skip
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     print("Loading models…", file=sys.stderr, flush=True)
-    base = run.config["tune"]["llm"] if run and needs_adapter else cfg.llm
+    base = run.settings.llm if run and needs_adapter else cfg.llm
     llm = LLM(base, adapter=run.adapter if run and needs_adapter else None)
     built = evaluate.run(questions, modes, llm, retriever, cfg, folder, {**meta, "created": evaluate.now()},
                          args.batch_size, args.seed, progress=not args.quiet)  # fmt: skip

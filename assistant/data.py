@@ -17,8 +17,8 @@ trained (labels elsewhere are -100), so the tuned model learns to stop by itself
 
 from __future__ import annotations
 
+import dataclasses
 import random
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 from assistant.config import TRAINING_SETS
 from assistant.grounding import NOT_COVERED
 from assistant.prompt import base_messages, retrieval_messages
-from assistant.retrieve import Source
+from ingest.records import Pair, Source
 
 IGNORE = -100
 
@@ -38,23 +38,15 @@ class Example:
     pair_id: int
 
 
-def pairs_for_training(db: sqlite3.Connection, split: str = "train") -> list[sqlite3.Row]:
-    return db.execute(
-        """SELECT p.id, p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind FROM pairs p
-           WHERE p.split = ? ORDER BY p.id""",
-        (split,),
-    ).fetchall()
-
-
-def closed_book(pairs: list[Any]) -> list[Example]:
+def closed_book(pairs: list[Pair]) -> list[Example]:
     return [
-        Example([*base_messages(p["question"]), {"role": "assistant", "content": p["answer"]}], "closed-book", p["id"])
+        Example([*base_messages(p.question), {"role": "assistant", "content": p.answer}], "closed-book", p.id)
         for p in pairs
     ]
 
 
 def raft(
-    pairs: list[Any],
+    pairs: list[Pair],
     search: Callable[[list[str], int], list[list[Source]]],
     k: int = 3,
     p_source: float = 0.8,
@@ -64,38 +56,34 @@ def raft(
     """RAFT examples, one per fact in its first phrasing: reading a context is learnt from varied facts more than
     from varied wordings, and each example carries k chunks, so this keeps the recipe affordable on a CPU.
     Passage pairs are left out: their answer is a whole chunk, nothing to find in a context."""
-    first: dict[str, Any] = {}
+    first: dict[str, Pair] = {}
     for p in pairs:
-        if p["kind"] != "passage":
-            first.setdefault(p["fact"], p)
+        if p.template != "passage":
+            first.setdefault(p.fact_id, p)
     facts = list(first.values())
     rng, held_back = random.Random(seed), random.Random(seed + 1)  # abstaining leaves the other draws as they were
     examples = []
-    retrieved = search([p["question"] for p in facts], k + 3)
+    retrieved = search([p.question for p in facts], k + 3)
     for pair, found in zip(facts, retrieved, strict=True):
-        holds = [s for s in found if s.chunk_id == pair["chunk_id"] or pair["evidence"] in s.text]
+        holds = [s for s in found if s.chunk_id == pair.chunk_id or pair.evidence in s.text]
         others = [s for s in found if s not in holds]
         if rng.random() < p_source and holds:
             chosen = [s for s in found if s in holds[:1] or s in others[: k - 1]][:k]
         else:
             chosen = others[:k]
-        sources = [Source(i + 1, *_fields(s)) for i, s in enumerate(chosen)]
-        cited = next((s.rank for s in sources if s.chunk_id == pair["chunk_id"] or pair["evidence"] in s.text), 0)
-        answer = f"{pair['answer']} [{cited}]" if cited else pair["answer"]
+        sources = [dataclasses.replace(s, rank=i + 1) for i, s in enumerate(chosen)]
+        cited = next((s.rank for s in sources if s.chunk_id == pair.chunk_id or pair.evidence in s.text), 0)
+        answer = f"{pair.answer} [{cited}]" if cited else pair.answer
         if not cited and abstain and held_back.random() < abstain:
             answer = NOT_COVERED
-        messages = [*retrieval_messages(pair["question"], sources), {"role": "assistant", "content": answer}]
-        examples.append(Example(messages, "raft", pair["id"]))
+        messages = [*retrieval_messages(pair.question, sources), {"role": "assistant", "content": answer}]
+        examples.append(Example(messages, "raft", pair.id))
     return examples
-
-
-def _fields(s: Source) -> tuple[Any, ...]:
-    return (s.chunk_id, s.doc, s.path, s.title, s.heading, s.text, s.score, s.dense)
 
 
 def build(
     recipe: str,
-    pairs: list[Any],
+    pairs: list[Pair],
     search: Callable[[list[str], int], list[list[Source]]] | None,
     k: int = 3,
     p_source: float = 0.8,
@@ -112,29 +100,6 @@ def build(
             raise ValueError("the raft recipe needs an index to retrieve from")
         out += raft(pairs, search, k, p_source, seed, abstain)
     return out
-
-
-def end_of_turn_ids(tokenizer: Any, generation_config: Any = None) -> set[int]:
-    """The tokens that end an assistant turn: the model's EOS ids (chat models list their end-of-turn token)."""
-    ids = getattr(generation_config, "eos_token_id", None) if generation_config is not None else None
-    found = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
-    if tokenizer.eos_token_id is not None:
-        found.add(tokenizer.eos_token_id)
-    return found
-
-
-def ensure_pad_token(tokenizer: Any, eot: set[int]) -> bool:
-    """A padding token that is not an end-of-turn token, so nothing that masks padding can mask the end of an
-    answer. Returns True when a new token had to be added (the embeddings then need resizing)."""
-    if tokenizer.pad_token_id is not None and tokenizer.pad_token_id not in eot:
-        return False
-    vocab = tokenizer.get_vocab()
-    for candidate in (tokenizer.unk_token, "<|endoftext|>", "<|finetune_right_pad_id|>", "<pad>", "<|pad|>"):
-        if candidate and candidate in vocab and vocab[candidate] not in eot:
-            tokenizer.pad_token = candidate
-            return False
-    tokenizer.add_special_tokens({"pad_token": "<|pad|>"})
-    return True
 
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], eot: set[int]) -> dict[str, list[int]]:

@@ -14,10 +14,12 @@ DIR/report.json and DIR/report.html, and kept under WORKSPACE/evals/.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,11 +31,12 @@ import numpy as np
 
 from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
-from assistant.generate import LLM, Timing
+from assistant.generate import Engine, Timing
 from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, support, unknown_names
 from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
+from ingest import store
 
 ALL_MODES = ("base", "tuned", "retrieval", "both", "oracle")
 LATENCY_SAMPLE = 12  # questions answered one at a time, streaming, to time the first token and the whole answer
@@ -116,19 +119,16 @@ def file_questions(path: Path, unanswerable: bool = False) -> list[Question]:
     return out
 
 
-def workspace_questions(db: Any, trained: dict[str, str] | None) -> list[Question]:
+def workspace_questions(db: sqlite3.Connection, trained: dict[str, str] | None) -> list[Question]:
     """The held-out questions; those on documents the adapter never saw (kept out, or added or changed since
     the run in `trained`, {path: sha256}) form their own slice."""
-    rows = db.execute(
-        """SELECT p.question, p.answer, p.chunk_id, p.split, p.kind, d.name, d.path, d.sha256 FROM pairs p
-           JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id
-           WHERE p.split IN ('heldout', 'unseen') ORDER BY p.id"""
-    ).fetchall()
+    docs = {d.name: d for d in store.documents(db)}
     out = []
-    for r in rows:
-        unseen = r["split"] == "unseen" or (trained is not None and trained.get(r["path"]) != r["sha256"])
-        out.append(Question(r["question"], r["answer"], r["name"], r["chunk_id"],
-                            "unseen documents" if unseen else "trained documents", r["kind"]))  # fmt: skip
+    for p in store.pairs(db, ("heldout", "unseen")):
+        doc = docs[p.document]
+        unseen = p.split == "unseen" or (trained is not None and trained.get(doc.path) != doc.sha256)
+        out.append(Question(p.question, p.answer, p.document, p.chunk_id,
+                            "unseen documents" if unseen else "trained documents", p.template))  # fmt: skip
     return out
 
 
@@ -150,7 +150,7 @@ def oracle_sources(retriever: Retriever, questions: list[Question]) -> list[list
         match = [s for s in hits if (q.chunk_id is not None and s.chunk_id == q.chunk_id) or _same_doc(s.doc, q.doc)]
         if not match and q.chunk_id is not None:
             match = retriever.chunks([q.chunk_id])
-        out.append([Source(1, *_fields(match[0]))] if match else [])
+        out.append([dataclasses.replace(match[0], rank=1)] if match else [])
     return out
 
 
@@ -172,10 +172,6 @@ def same_reading(
 def _same_doc(name: str, doc: str) -> bool:
     """Whether a source's document is `doc`, which a question file may give as a bare file name."""
     return bool(doc) and (name == doc or Path(name).name == Path(doc).name)
-
-
-def _fields(s: Source) -> tuple[Any, ...]:
-    return (s.chunk_id, s.doc, s.path, s.title, s.heading, s.text, s.score, s.dense)
 
 
 def conversations(
@@ -203,7 +199,7 @@ def conversations(
 def answer_all(
     questions: list[Question],
     mode: str,
-    llm: LLM,
+    llm: Engine,
     retriever: Retriever | None,
     cfg: AnswerConfig,
     batch_size: int = 16,
@@ -246,7 +242,7 @@ def answer_all(
 
 
 def time_answers(
-    questions: list[Question], mode: str, llm: LLM, retriever: Retriever | None, cfg: AnswerConfig
+    questions: list[Question], mode: str, llm: Engine, retriever: Retriever | None, cfg: AnswerConfig
 ) -> dict[str, float]:
     """Latency of single answers as a user gets them: retrieval, first token, whole answer (p50 and p95)."""
     first, total = [], []
@@ -405,7 +401,7 @@ def source_json(s: Source) -> dict[str, Any]:
 def run(
     questions: list[Question],
     modes: list[str],
-    llm: LLM,
+    llm: Engine,
     retriever: Retriever | None,
     cfg: AnswerConfig,
     folder: Path,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.loader import load_model, load_tokenizer
 from assistant.metrics import loop_start
-from ingest.models import ModelError, device, resolve_llm
+from ingest.models import ModelError, device
 
 
 @dataclass
@@ -33,12 +34,22 @@ class Timing:
         return (self.tokens - 1) / decode if self.tokens > 1 and decode > 0 else 0.0
 
 
-class Streams(Protocol):
-    """Anything that streams an answer: the LLM itself, or the batcher that serves many people at once."""
+class Engine(Protocol):
+    """What every answer goes through, whatever runs the model: the LLM in this process (`LLM`), the batcher that
+    serves many people at once from it (`serving.Batcher`), or a client of a model server. `tuned` answers with the
+    fine-tuned adapter, otherwise with the base model alone; both are greedy."""
 
     def stream(
         self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
-    ) -> Iterator[str]: ...
+    ) -> Iterator[str]:
+        """One answer, piece by piece as it is generated; `timing` is filled as it goes."""
+        ...
+
+    def generate_batch(
+        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+    ) -> list[str]:
+        """The whole answers of many prompts at once, in their order."""
+        ...
 
 
 class LLM:
@@ -46,25 +57,16 @@ class LLM:
         """`loaded`: a (model, tokenizer) already in memory, such as the peft model being trained, which then
         answers as it is (its adapter on for tuned modes, off for the others) instead of a model loaded here."""
         import torch
-        from transformers import AutoTokenizer
 
         from assistant import precision
 
         self.name = name
-        self.path = resolve_llm(name)
         self.precision = precision.choose()
-        try:
-            if loaded is not None:
-                self.model, self.tokenizer = loaded
-            else:
-                self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-                self.model = self._load()
-        except OSError as err:
-            raise ModelError(f"cannot load the LLM {name!r}: {err}") from err
-        if self.tokenizer.pad_token is None:  # generation pads with it and masks it; training picks its own
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        if self.tokenizer.chat_template is None:
-            raise ModelError(f"the LLM {name!r} has no chat template; Docent needs an instruction-tuned model")
+        if loaded is not None:
+            self.model, self.tokenizer = loaded
+        else:
+            self.tokenizer = load_tokenizer(name)
+            self.model = self._load()
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
         self.adapter: str | None = getattr(self.model, "active_adapter", None) if loaded is not None else None
@@ -74,17 +76,12 @@ class LLM:
 
     def _load(self, adapter: Path | None = None) -> Any:
         import torch
-        from transformers import AutoModelForCausalLM
 
         from assistant import precision
 
         dtype = torch.bfloat16 if self.precision == "bfloat16" else torch.float32
         kwargs = {"device_map": "auto"} if device() == "cuda" else {"attn_implementation": precision.ATTENTION}
-        model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **kwargs).eval()
-        if adapter is not None:
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+        model = load_model(self.name, self.tokenizer, dtype, adapter, trainable=False, **kwargs).eval()
         return precision.quantize(model) if self.precision == "int8" else model
 
     def attach(self, adapter: Path, name: str = "tuned") -> None:

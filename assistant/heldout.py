@@ -21,8 +21,8 @@ from transformers import TrainerCallback
 from assistant import evaluate, runs
 from assistant.config import MODES, AnswerConfig
 from assistant.generate import LLM
+from assistant.loader import training_autocast
 from assistant.runs import best_epoch, rank
-from ingest.models import training_autocast
 
 SCORED = ("contains", "f1")
 

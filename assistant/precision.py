@@ -82,7 +82,8 @@ PRECISIONS = ("auto", "int8", "bfloat16", "float32")
 def choose() -> str:
     """`DOCENT_PRECISION`, else `auto`: bf16 on a GPU that has it; int8 on a CPU that computes bf16 natively
     (AVX512-BF16 or AMX), where it decodes 2.7 times as fast as float32 (bench/answer_speed.py); else float32."""
-    from ingest.models import ModelError, bf16_training, device, torch_dtype
+    from assistant.loader import bf16_training, torch_dtype
+    from ingest.models import ModelError, device
 
     chosen = os.environ.get("DOCENT_PRECISION", "auto").lower()
     if chosen not in PRECISIONS:

@@ -4,37 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ingest import store
 from ingest.index import Index
 from ingest.models import Embedder
-from ingest.pipeline import chunk_context
+from ingest.records import Source
 from ingest.store import Workspace, WorkspaceError, get_meta
 
-
-@dataclass
-class Source:
-    rank: int
-    chunk_id: int
-    doc: str  # path relative to the folder it was ingested from
-    path: str
-    title: str
-    heading: str
-    text: str
-    score: float
-    dense: float | None  # cosine similarity with the question; None for a chunk looked up by id
-
-    @property
-    def context(self) -> str:
-        return chunk_context(self.title, self.heading)
-
-    def snippet(self, width: int = 160) -> str:
-        flat = " ".join(self.text.split())
-        return flat if len(flat) <= width else flat[: width - 1].rsplit(" ", 1)[0] + "…"
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+__all__ = ["Retriever", "Source"]
 
 
 class Retriever:
@@ -73,17 +51,7 @@ class Retriever:
 
     def chunks(self, ids: list[int]) -> list[Source]:
         """Chunks by id, as sources (rank and score 0), in the order given."""
-        rows = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for r in self.db.execute(
-                f"""SELECT c.id, d.name, d.path, d.title, c.heading, c.text FROM chunks c
-                    JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})""",
-                part,
-            ):
-                rows[r[0]] = Source(0, r[0], r[1], r[2], r[3], r[4], r[5], 0.0, None)
-        return [rows[i] for i in ids if i in rows]
+        return store.sources(self.db, ids)
 
     def timed_search(self, query: str, k: int, fusion: str = "rrf") -> tuple[list[Source], float]:
         start = time.perf_counter()

@@ -15,6 +15,7 @@ or as failed when it left none, and its run.json is corrected: nothing stays `ru
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -24,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from assistant.config import TuneConfig
+from ingest import store
 
 
 @dataclass
@@ -38,6 +42,16 @@ class Run:
     metrics: dict[str, Any] = field(default_factory=dict)
     progress: dict[str, Any] = field(default_factory=dict)  # while running: step, losses, time left
     owner: dict[str, Any] = field(default_factory=dict)  # while running: the training process (host, pid, started)
+
+    @property
+    def settings(self) -> TuneConfig:
+        """The settings it trained with (a setting an older Docent recorded and this one no longer has is left out)."""
+        return _tune_config(self.config["tune"])
+
+    @property
+    def staged_as(self) -> TuneConfig | None:
+        """For the first run of a staged one, the settings of the whole staged run, which a resume goes on with."""
+        return _tune_config(self.config["staged"]) if "staged" in self.config else None
 
     @property
     def adapter(self) -> Path:
@@ -88,6 +102,11 @@ class Run:
             return gone or abs(process.create_time() - self.owner["started"]) > 1  # the pid now names another
         except psutil.NoSuchProcess:
             return True
+
+
+def _tune_config(saved: dict[str, Any]) -> TuneConfig:
+    known = {f.name for f in dataclasses.fields(TuneConfig)}
+    return TuneConfig(**{k: v for k, v in saved.items() if k in known})
 
 
 def now() -> str:
@@ -153,21 +172,14 @@ def find(workspace: Path, run_id: str | None) -> Run:
 
 
 def snapshot(db: sqlite3.Connection) -> dict[str, Any]:
-    rows = db.execute("SELECT path, sha256, holdout FROM documents").fetchall()
-    return {
-        "documents": {r["path"]: r["sha256"] for r in rows},
-        "holdout": sorted(r["path"] for r in rows if r["holdout"]),
-    }
+    docs = store.documents(db)
+    return {"documents": {d.path: d.sha256 for d in docs}, "holdout": sorted(d.path for d in docs if d.holdout)}
 
 
 def unseen_documents(run: Run, db: sqlite3.Connection) -> list[str]:
     """Documents added or changed since the run was trained, by their names."""
     trained = run.snapshot.get("documents", {})
-    return [
-        r["name"]
-        for r in db.execute("SELECT path, name, sha256 FROM documents ORDER BY name")
-        if trained.get(r["path"]) != r["sha256"]
-    ]
+    return [d.name for d in store.documents(db) if trained.get(d.path) != d.sha256]
 
 
 # Held-out scores (assistant/heldout.py writes them while a run trains) -------------------------------------

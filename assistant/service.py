@@ -9,6 +9,7 @@ separate `docent` processes that outlive the page, and report through the worksp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -24,8 +25,10 @@ from typing import Any, TypeVar
 from assistant import runs
 from assistant.answer import Answer, answer
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
+from ingest import store
 from ingest.config import IngestConfig
 from ingest.parse import FORMATS
+from ingest.records import Document, Feedback, Pair
 from ingest.store import Workspace, get_meta, private_file
 
 T = TypeVar("T")
@@ -95,12 +98,9 @@ class Docent:
     def status(self) -> dict[str, Any]:
         self.store_feedback()  # any that waited for an ingest to finish
         db = self.db()
-        count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
         run = runs.latest_finished(self.workspace)
         return {
-            "documents": count("SELECT COUNT(*) FROM documents"),
-            "chunks": count("SELECT COUNT(*) FROM chunks"),
-            "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'"),
+            **store.totals(db),
             "indexed": bool(get_meta(db, "index_generation")),
             "run": run,
             "unseen": runs.unseen_documents(run, db) if run else [],
@@ -125,7 +125,7 @@ class Docent:
         with self._lock:
             run = runs.latest_finished(self.workspace)
             if self._llm is None:
-                base = run.config["tune"]["llm"] if run else self.llm_name
+                base = run.settings.llm if run else self.llm_name
                 self._llm = on_own_thread(lambda: LLM(base, adapter=run.adapter if run else None))
             elif run is not None and (self._run is None or run.id != self._run.id):
                 on_own_thread(lambda: self._llm.attach(run.adapter, name=run.id.replace(".", "_")))
@@ -215,11 +215,11 @@ class Docent:
         (one transaction), so feedback given meanwhile waits in WORKSPACE/feedback-queue.jsonl and is stored with
         the next feedback or page view: none is lost."""
         run = self._run.id if self._run is not None and mode in USES_ADAPTER else None
-        row = [runs.now(), question, answer_text, mode, run, int(rating), comment]
+        given = Feedback(runs.now(), question, answer_text, mode, run, int(rating), comment)
         with self._feedback_lock:
             self.ws.make_root()
             with open(private_file(self.workspace / FEEDBACK_QUEUE), "a", encoding="utf-8") as f:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(json.dumps(dataclasses.astuple(given), ensure_ascii=False) + "\n")
         self.store_feedback()
 
     def store_feedback(self) -> int:
@@ -230,40 +230,21 @@ class Docent:
         with self._feedback_lock, contextlib.closing(self.db()) as db:
             rows = []
             for line in queue.read_text(encoding="utf-8").splitlines():
-                with contextlib.suppress(ValueError):  # a line cut short by a crash mid-write is all that is lost
-                    rows.append(json.loads(line))
-            db.execute("PRAGMA busy_timeout = 1000")
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # locked by an ingest: the rows wait in the queue
+                with contextlib.suppress(ValueError, TypeError):  # a line cut short by a crash mid-write is all lost
+                    rows.append(Feedback(*json.loads(line)))
+            if not store.add_feedback(db, rows, wait_s=1.0):  # locked by an ingest: the rows wait in the queue
                 return 0
-            db.executemany(
-                "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)",
-                rows,
-            )
-            db.execute("COMMIT")
             queue.unlink()
             return len(rows)
 
     def reference_answer(self, question: str) -> str | None:
         """The reference answer when the question is one of the workspace's Q&A pairs (held out or not)."""
-        row = self.db().execute("SELECT answer FROM pairs WHERE question = ? LIMIT 1", (question.strip(),)).fetchone()
-        return row[0] if row else None
+        return store.reference_answer(self.db(), question.strip())
 
     # Documents and pairs ---------------------------------------------------------------------------------
 
-    def documents(self) -> list[dict[str, Any]]:
-        rows = (
-            self.db()
-            .execute(
-                """SELECT d.id, d.name, d.title, d.format, d.size, d.ingested_at, d.holdout,
-                      (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks,
-                      (SELECT COUNT(*) FROM pairs p JOIN chunks c ON c.id = p.chunk_id WHERE c.doc_id = d.id) AS pairs
-               FROM documents d ORDER BY d.name"""
-            )
-            .fetchall()
-        )
-        return [dict(r) for r in rows]
+    def documents(self) -> list[Document]:
+        return store.documents(self.db(), counts=True)
 
     def upload(self, files: list[tuple[str, bytes]], on_step: Any = None) -> Any:
         """Save uploaded files under WORKSPACE/uploads and ingest them; bad names and sizes are refused first, one
@@ -302,35 +283,24 @@ class Docent:
     def remove_document(self, doc_id: int) -> None:
         from ingest.pipeline import remove
 
-        row = self.db().execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        doc = store.document(self.db(), doc_id)
         remove(self.workspace, [doc_id])
         uploads = (self.workspace / "uploads").resolve()
-        if row and Path(row[0]).resolve().parent == uploads:
-            Path(row[0]).unlink(missing_ok=True)  # an uploaded copy goes too; the user's own files never
+        if doc and Path(doc.path).resolve().parent == uploads:
+            Path(doc.path).unlink(missing_ok=True)  # an uploaded copy goes too; the user's own files never
 
-    def pairs(self, doc_id: int | None = None, split: str | None = None) -> list[dict[str, Any]]:
-        sql = """SELECT p.id, d.name AS document, p.question, p.answer, p.kind, p.split, p.status FROM pairs p
-                 JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id WHERE 1 = 1"""
-        args: list[Any] = []
-        if doc_id is not None:
-            sql += " AND d.id = ?"
-            args.append(doc_id)
-        if split is not None:
-            sql += " AND p.split = ?"
-            args.append(split)
-        return [dict(r) for r in self.db().execute(sql + " ORDER BY p.id", args)]
+    def pairs(self, doc_id: int | None = None, split: str | None = None) -> list[Pair]:
+        return store.pairs(self.db(), split, doc_id)
 
     def review_pair(self, pair_id: int, question: str | None = None, answer_text: str | None = None,
                     approve: bool = False, delete: bool = False) -> None:  # fmt: skip
         db = self.db()
-        with db:
-            if delete:
-                db.execute("DELETE FROM pairs WHERE id = ?", (pair_id,))
-            elif question is not None or answer_text is not None:
-                db.execute("UPDATE pairs SET question = COALESCE(?, question), answer = COALESCE(?, answer), "
-                           "status = 'edited' WHERE id = ?", (question, answer_text, pair_id))  # fmt: skip
-            elif approve:
-                db.execute("UPDATE pairs SET status = 'approved' WHERE id = ?", (pair_id,))
+        if delete:
+            store.delete_pair(db, pair_id)
+        elif question is not None or answer_text is not None:
+            store.edit_pair(db, pair_id, question, answer_text)
+        elif approve:
+            store.approve_pair(db, pair_id)
 
     # Long jobs ---------------------------------------------------------------------------------------------
 

@@ -136,6 +136,12 @@ class Batcher:
         if request.error:
             raise request.error[0]
 
+    def generate_batch(
+        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+    ) -> list[str]:
+        """Whole answers for many prompts, generated on the batcher's thread between two batches."""
+        return self.call(self.llm.generate_batch, conversations, max_new_tokens, tuned)
+
     def _take(self, waiting: list[Request], block: bool) -> bool:
         try:
             item = self.inbox.get(block=block)

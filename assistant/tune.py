@@ -32,9 +32,11 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer, TrainerCallback
 
-from assistant import budget, data, heldout, runs
+from assistant import budget, data, heldout, loader, runs
 from assistant.config import TuneConfig
-from ingest.models import bf16_training, resolve_llm, torch_dtype
+from assistant.loader import bf16_training, resolve_llm
+from ingest import store
+from ingest.records import Pair
 from ingest.store import Workspace
 
 
@@ -157,17 +159,6 @@ class StopOnInterrupt(TrainerCallback):
             control.should_training_stop = True
 
 
-def load_base(name: str) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = resolve_llm(name)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.chat_template is None:
-        raise ValueError(f"the model {name!r} has no chat template; fine-tune an instruction-tuned model")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype())
-    return tokenizer, model
-
-
 def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_length: int) -> tuple[list, int]:
     """Token ids of every example that fits; the number that did not (reported, never cut short)."""
     out, too_long = [], 0
@@ -180,10 +171,10 @@ def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_le
     return out, too_long
 
 
-def training_set(cfg: TuneConfig, pairs: list[Any], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
+def training_set(cfg: TuneConfig, pairs: list[Pair], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
     """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), tokenised."""
     if cfg.max_pairs and len(pairs) > cfg.max_pairs:
-        pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p["id"])
+        pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p.id)
     examples = data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed, cfg.raft_abstain)
     return tokenise(examples, tokenizer, eot, cfg.max_length)
 
@@ -251,11 +242,12 @@ def tune(
         return staged(cfg, workspace, progress)
     if resume and not staged_as:
         earlier = runs.find(workspace, resume)
-        if "staged" in earlier.config:  # the first run of a staged one: it goes on, then the reading run
+        whole = earlier.staged_as
+        if whole is not None:  # the first run of a staged one: it goes on, then the reading run
             if earlier.status == "finished":
                 raise ValueError(f"run {resume} is finished: it is the first part of a staged run, and the reading "
                                  "run went on from it")  # fmt: skip
-            return staged(TuneConfig(**earlier.config["staged"]), workspace, progress, resume=resume)
+            return staged(whole, workspace, progress, resume=resume)
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
     from peft import LoraConfig, PeftModel, get_peft_model
@@ -268,9 +260,9 @@ def tune(
     db = Workspace(workspace).connect()
     if resume:
         run = runs.find(workspace, resume)
-        cfg = TuneConfig(**run.config["tune"])  # a run goes on with the settings it started with
+        cfg = run.settings  # a run goes on with the settings it started with
         probe = float(run.config.get("probe", 0.0))
-        staged_as = TuneConfig(**run.config["staged"]) if "staged" in run.config else None
+        staged_as = run.staged_as
     else:
         name = "staged-facts" if staged_as else "staged-reading" if cfg.start_from else cfg.recipe
         run = runs.new_run(workspace, f"{name}-probe" if probe else name)
@@ -278,7 +270,7 @@ def tune(
         broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
         run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
     check_tracker(cfg.report_to)
-    pairs = data.pairs_for_training(db, "train")
+    pairs = store.pairs(db, "train")
     if not pairs:
         raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
     search, retriever = None, None
@@ -288,12 +280,10 @@ def tune(
 
         retriever = Retriever(workspace)
         search = lambda questions, k: retriever.search(questions, k=k)  # noqa: E731
-    tokenizer, model = load_base(cfg.llm)
-    eot = data.end_of_turn_ids(tokenizer, model.generation_config)
-    if data.ensure_pad_token(tokenizer, eot):
-        model.resize_token_embeddings(len(tokenizer))
+    tokenizer, model = loader.load(cfg.llm)
+    eot = loader.for_training(tokenizer, model)
     train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
-    eval_set, _ = tokenise(data.closed_book(data.pairs_for_training(db, "heldout")), tokenizer, eot, cfg.max_length)
+    eval_set, _ = tokenise(data.closed_book(store.pairs(db, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
     targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
@@ -305,7 +295,7 @@ def tune(
             raise ValueError(
                 f"run {cfg.start_from} has no adapter ({earlier.status}): name a finished run to go on from"
             )
-        model = PeftModel.from_pretrained(model, str(earlier.adapter), is_trainable=True)
+        model = PeftModel.from_pretrained(model, str(earlier.adapter), is_trainable=True)  # on the resized base
         kept: Any = model.peft_config["default"]
         cfg = dataclasses.replace(cfg, lora_r=kept.r, lora_alpha=kept.lora_alpha)
     else:

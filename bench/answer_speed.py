@@ -22,10 +22,10 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from assistant.generate import LLM, Timing
+from assistant.loader import resolve_llm
 from assistant.prompt import retrieval_messages
 from assistant.retrieve import Retriever
 from ingest.config import IngestConfig
-from ingest.models import resolve_llm
 from ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -63,7 +63,7 @@ def main() -> None:
         questions += file_questions(path, unanswerable=True)
     cfg, tuned = AnswerConfig(), args.mode in USES_ADAPTER
     run = runs.find(args.workspace, None) if tuned else None  # the newest finished run, as `docent eval` takes
-    llm = LLM(run.config["tune"]["llm"], adapter=run.adapter) if run else LLM(cfg.llm)
+    llm = LLM(run.settings.llm, adapter=run.adapter) if run else LLM(cfg.llm)
     retriever = Retriever(args.workspace)
     prompts, _ = conversations(args.mode, questions, retriever, cfg)
     asked = [(q, p) for q, p in zip(questions, prompts, strict=True) if p is not None]  # as the gate lets through

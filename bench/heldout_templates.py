@@ -34,9 +34,9 @@ def main() -> None:
     args = parser.parse_args()
     run = runs.find(args.workspace, args.run) if args.run else runs.latest_finished(args.workspace)
     questions = workspace_questions(Workspace(args.workspace).connect(), None)
-    llm = LLM(run.config["tune"]["llm"], adapter=run.adapter)
+    llm = LLM(run.settings.llm, adapter=run.adapter)
     retriever = Retriever(args.workspace)
-    cfg = AnswerConfig(llm=run.config["tune"]["llm"], max_new_tokens=64)
+    cfg = AnswerConfig(llm=run.settings.llm, max_new_tokens=64)
     answered = {mode: answer_all(questions, mode, llm, retriever, cfg) for mode in MODES}
 
     table = {}

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import store
 from ingest.config import IngestConfig
 from ingest.index import Index
 from ingest.models import Embedder
 from ingest.parse import parse
-from ingest.pipeline import chunk_context, ingest
+from ingest.pipeline import ingest
 from ingest.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +101,10 @@ def main() -> None:
               f"{docs / seconds:6.1f} docs/s, {chunks / seconds:6.1f} chunks/s")  # fmt: skip
 
         db = Workspace(ws).connect()
-        rows = db.execute(
-            "SELECT c.id, d.title, c.heading, c.text, c.embedding FROM chunks c JOIN documents d ON d.id = c.doc_id"
-        ).fetchall()
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        vectors = np.stack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
-        texts = [f"{chunk_context(r[1], r[2])}\n{r[3]}" for r in rows]
+        chunks = store.indexed_chunks(db)
+        ids = np.array([c.id for c in chunks], dtype=np.int64)
+        vectors = np.stack([np.frombuffer(c.embedding or b"", dtype=np.float32) for c in chunks])
+        texts = [c.embedded_text for c in chunks]
 
     times = []
     for q in questions:

@@ -22,11 +22,11 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-from assistant import data
 from assistant.config import AnswerConfig, TuneConfig, value_type
 from assistant.evaluate import Question, answer_all, file_questions, summarise
 from assistant.generate import LLM
 from assistant.tune import tune
+from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
 from ingest.store import Workspace
@@ -61,9 +61,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         ingest(chosen, IngestConfig(), ws, progress=False)
-        pairs = [p for p in data.pairs_for_training(Workspace(ws).connect()) if p["kind"] != "passage"]
+        pairs = [p for p in store.pairs(Workspace(ws).connect(), "train") if p.template != "passage"]
         sample = random.Random(0).sample(pairs, min(args.questions, len(pairs)))
-        train_qs = [Question(p["question"], p["answer"]) for p in sample]
+        train_qs = [Question(p.question, p.answer) for p in sample]
         llm = LLM("embedded")
         runs = [("base", None), *((s or "defaults", parse_settings(s)) for s in args.settings or [""])]
         for name, settings in runs:

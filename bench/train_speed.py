@@ -32,9 +32,10 @@ import torch
 from transformers import Trainer, TrainingArguments, default_data_collator
 
 from assistant import data
-from assistant.tune import AnswerOnlyTrainer, PadCollator, load_base, tokenise
+from assistant.loader import bf16_training, end_of_turn_ids, ensure_pad_token, load
+from assistant.tune import AnswerOnlyTrainer, PadCollator, tokenise
+from ingest import store
 from ingest.config import IngestConfig
-from ingest.models import bf16_training
 from ingest.pipeline import ingest
 from ingest.store import Workspace
 
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def lora_model():  # type: ignore[no-untyped-def]
     from peft import LoraConfig, get_peft_model
 
-    tokenizer, model = load_base("embedded")
+    tokenizer, model = load("embedded")
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM")
     return tokenizer, get_peft_model(model, lora)
 
@@ -73,8 +74,8 @@ def baseline(examples: list[data.Example], steps: int, bf16: bool, folder: str) 
 
 def docent(examples: list[data.Example], steps: int, folder: str) -> Trainer:
     tokenizer, model = lora_model()
-    eot = data.end_of_turn_ids(tokenizer, model.generation_config)
-    data.ensure_pad_token(tokenizer, eot)
+    eot = end_of_turn_ids(tokenizer, model.generation_config)
+    ensure_pad_token(tokenizer, eot)
     rows, _ = tokenise(examples, tokenizer, eot, 4096)
     return AnswerOnlyTrainer(model=model, args=arguments(folder, steps, bf16_training(), True), train_dataset=rows,
                              data_collator=PadCollator(tokenizer.pad_token_id))  # fmt: skip
@@ -95,7 +96,7 @@ def peak_memory_mb(name: str, examples: Path) -> float:
 
 def examples_for(count: int, folder: str) -> list[data.Example]:
     ingest([ROOT / "data" / "sample"], IngestConfig(), Path(folder) / "ws", progress=False)
-    pairs = data.pairs_for_training(Workspace(Path(folder) / "ws").connect())
+    pairs = store.pairs(Workspace(Path(folder) / "ws").connect(), "train")
     return data.closed_book(random.Random(0).sample(pairs, min(count, len(pairs))))
 
 
@@ -125,8 +126,8 @@ def main() -> None:
                 peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
             print(f"PEAK {peak:.0f}")
             return
-        tokenizer, model = load_base("embedded")
-        eot = data.end_of_turn_ids(tokenizer, model.generation_config)
+        tokenizer, model = load("embedded")
+        eot = end_of_turn_ids(tokenizer, model.generation_config)
         encoded, _ = tokenise(examples, tokenizer, eot, 4096)
         per_example = statistics.mean(sum(1 for t in e["labels"] if t != data.IGNORE) for e in encoded)
         useful = per_example * 8 * args.steps  # answer tokens in the examples the steps see, on average

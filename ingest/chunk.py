@@ -29,6 +29,19 @@ class _Unit:
     text: str
     n_tokens: int
     opens_paragraph: bool
+    repeated: bool = False  # overlap carried over from the chunk before
+
+
+def chunk_context(title: str, heading: str) -> str:
+    """'Title > Section > Subsection', the title once even when the document repeats it as its first heading."""
+    if not heading or heading == title:
+        return title
+    return heading if heading.startswith(title) else f"{title} > {heading}"
+
+
+def embedded_text(title: str, heading: str, text: str) -> str:
+    """What is embedded, indexed and hashed for a chunk: its place in the document, then its text."""
+    return f"{chunk_context(title, heading)}\n{text}"
 
 
 def chunk_blocks(
@@ -44,21 +57,21 @@ def chunk_blocks(
 
     def emit(keep_overlap: bool) -> Iterator[Chunk]:
         nonlocal units, size
-        if any(u.n_tokens > 0 for u in units):
-            yield Chunk(heading, _join(units), sum(abs(u.n_tokens) for u in units))
+        if any(not u.repeated for u in units):
+            yield Chunk(heading, _join(units), sum(u.n_tokens for u in units))
         tail: list[_Unit] = []
         if keep_overlap:
             budget = overlap
             for unit in reversed(units):
-                if abs(unit.n_tokens) > budget:
+                if unit.n_tokens > budget:
                     break
-                budget -= abs(unit.n_tokens)
-                tail.insert(0, _Unit(unit.text, -abs(unit.n_tokens), unit.opens_paragraph))  # negative: repeated
-        units, size = tail, sum(abs(u.n_tokens) for u in tail)
+                budget -= unit.n_tokens
+                tail.insert(0, _Unit(unit.text, unit.n_tokens, unit.opens_paragraph, repeated=True))
+        units, size = tail, sum(u.n_tokens for u in tail)
 
     for block in blocks:
         if block.level:
-            fresh = sum(u.n_tokens for u in units if u.n_tokens > 0)
+            fresh = sum(u.n_tokens for u in units if not u.repeated)
             if fresh >= MIN_SECTION_TOKENS:
                 yield from emit(keep_overlap=False)
             elif fresh:  # a tiny section: keep its text and carry the next heading inline

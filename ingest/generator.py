@@ -79,19 +79,14 @@ def endpoint_proposer(url: str, model: str = "default", timeout: float = 60) -> 
     return propose
 
 
-def local_proposer(name: str, batch_size: int = 8) -> Proposer:
-    """Proposals from a local causal LM through its own chat template, batched greedy decoding."""
+def local_proposer(tokenizer: Any, model: Any, batch_size: int = 8) -> Proposer:
+    """Proposals from a causal LM loaded in this process (by `assistant/loader.py`, which `docent ingest` passes in)
+    through its own chat template, batched greedy decoding."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ingest.models import device, resolve_llm, torch_dtype
+    from ingest.models import device
 
-    path = resolve_llm(name)
-    tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype())
     model = model.to(device()).eval()
 
     def propose(items: list[tuple[str, str, str]]) -> list[str | None]:

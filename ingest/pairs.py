@@ -24,28 +24,23 @@ import numpy as np
 
 from ingest.generator import Proposer
 from ingest.questions import Fact, facts_from_chunk, fit_for_evaluation
+from ingest.records import Pair, StoredChunk
 
 NEAR_DUPLICATE = 0.95  # cosine above which a held-out question counts as a rewording of a training one
 
 
 @dataclass
-class ChunkInfo:
-    id: int
-    title: str
-    heading: str
-    text: str
-    holdout_doc: bool
+class Phrasing:
+    """One question written for a fact of a chunk, and the template that wrote it."""
 
-
-@dataclass
-class Pair:
-    chunk_id: int
-    fact: str
+    chunk: StoredChunk
+    fact: Fact
     question: str
-    answer: str
-    evidence: str
-    kind: str
-    split: str = "train"
+    template: str
+
+    def pair(self, split: str) -> Pair:
+        return Pair(self.chunk.id, self.fact.key, self.question, self.fact.answer, self.fact.evidence, self.template,
+                    split)  # fmt: skip
 
 
 def normalise(question: str) -> str:
@@ -57,7 +52,7 @@ def seeded_share(seed: int, key: str) -> float:
     return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
 
 
-def section_topic(chunk: ChunkInfo) -> str:
+def section_topic(chunk: StoredChunk) -> str:
     """'New in Harbor 4.4' for heading path 'Harbor 4 Release Notes > Harbor 4.4 > New': the section, told apart
     from same-named sections of the document by its parent."""
     path = [h for h in chunk.heading.split(" > ") if h and h != chunk.title]
@@ -66,7 +61,7 @@ def section_topic(chunk: ChunkInfo) -> str:
     return path[-1] if len(path) == 1 else f"{path[-1]} in {path[-2]}"
 
 
-def passage_pairs(chunk: ChunkInfo, part: str = "") -> list[Pair]:
+def passage_pairs(chunk: StoredChunk, part: str = "") -> list[Pair]:
     """Questions whose answer is the whole chunk; `part` ("part 2 of 3") tells apart chunks of one long section."""
     topic = section_topic(chunk)
     key = "passage:" + hashlib.sha1(chunk.text.encode()).hexdigest()[:12]
@@ -80,8 +75,8 @@ def passage_pairs(chunk: ChunkInfo, part: str = "") -> list[Pair]:
 
 
 def candidate_facts(
-    chunks: list[ChunkInfo], phrasings: int, proposer: Proposer | None = None
-) -> list[tuple[ChunkInfo, Fact]]:
+    chunks: list[StoredChunk], phrasings: int, proposer: Proposer | None = None
+) -> list[tuple[StoredChunk, Fact]]:
     found = [
         (chunk, fact)
         for chunk in chunks
@@ -96,7 +91,7 @@ def candidate_facts(
 
 
 def make_pairs(
-    chunks: list[ChunkInfo],
+    chunks: list[StoredChunk],
     roundtrip: Callable[[list[str], np.ndarray], list[list[tuple[int, str]]]],
     embed: Callable[[list[str]], np.ndarray],
     phrasings: int = 3,
@@ -112,36 +107,35 @@ def make_pairs(
         for question, _ in fact.questions:
             answers.setdefault(normalise(question), set()).add(fact.answer.lower())
     seen: set[str] = set()
-    flat: list[tuple[ChunkInfo, Fact, str, str]] = []
+    flat: list[Phrasing] = []
     for chunk, fact in found:
         for question, template in fact.questions:
             norm = normalise(question)
             if norm in seen or len(answers[norm]) > 1:
                 continue  # a repeat, or the same question with two answers
             seen.add(norm)
-            flat.append((chunk, fact, question, template))
-    questions = [q for _, _, q, _ in flat]
+            flat.append(Phrasing(chunk, fact, question, template))
+    questions = [p.question for p in flat]
     vectors = embed(questions)
     hits = roundtrip(questions, vectors) if flat else []
-    kept: dict[str, list[tuple[ChunkInfo, Fact, str, str]]] = {}
+    kept: dict[str, list[Phrasing]] = {}
     vector_of: dict[str, np.ndarray] = {}
     for item, top, vector in zip(flat, hits, vectors, strict=True):
-        chunk, fact = item[0], item[1]
-        if any(cid == chunk.id or fact.evidence in text for cid, text in top):
-            kept.setdefault(fact.key + str(chunk.id), []).append(item)
-            vector_of[item[2]] = vector
+        if any(cid == item.chunk.id or item.fact.evidence in text for cid, text in top):
+            kept.setdefault(item.fact.key + str(item.chunk.id), []).append(item)
+            vector_of[item.question] = vector
     pairs: list[Pair] = []
     for group in kept.values():
-        chunk, fact = group[0][0], group[0][1]
-        if chunk.holdout_doc:
-            pairs.append(_pair(group[0], "unseen"))
-        elif fit_for_evaluation(group[0][2], group[0][3]) and seeded_share(seed, fact.key) < holdout_share:
-            pairs.append(_pair(group[0], "heldout"))
+        first = group[0]
+        if first.chunk.holdout:
+            pairs.append(first.pair("unseen"))
+        elif fit_for_evaluation(first.question, first.template) and seeded_share(seed, first.fact.key) < holdout_share:
+            pairs.append(first.pair("heldout"))
         else:
-            pairs.extend(_pair(item, "train") for item in group)
-    sections: dict[tuple[str, str], list[ChunkInfo]] = {}
+            pairs.extend(item.pair("train") for item in group)
+    sections: dict[tuple[str, str], list[StoredChunk]] = {}
     for chunk in chunks:
-        if not chunk.holdout_doc:
+        if not chunk.holdout:
             sections.setdefault((chunk.title, section_topic(chunk)), []).append(chunk)
     for parts in sections.values():
         for i, chunk in enumerate(parts):
@@ -149,15 +143,10 @@ def make_pairs(
     return _drop_rewordings(pairs, vector_of)
 
 
-def _pair(item: tuple[ChunkInfo, Fact, str, str], split: str) -> Pair:
-    chunk, fact, question, template = item
-    return Pair(chunk.id, fact.key, question, fact.answer, fact.evidence, template, split)
-
-
 def _drop_rewordings(pairs: list[Pair], vector_of: dict[str, np.ndarray]) -> list[Pair]:
     """A held-out question too close to a training question of its chunk would measure recall, not knowledge."""
     heldout = [p for p in pairs if p.split == "heldout"]
-    train = [p for p in pairs if p.split == "train" and p.kind != "passage"]
+    train = [p for p in pairs if p.split == "train" and p.template != "passage"]
     if not heldout or not train:
         return pairs
     held_vecs = np.stack([vector_of[p.question] for p in heldout])

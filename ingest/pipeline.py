@@ -16,18 +16,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from ingest.chunk import chunk_blocks
+from ingest import store
+from ingest.chunk import chunk_blocks, embedded_text
 from ingest.config import IngestConfig
 from ingest.decode import ParseError
 from ingest.index import Index
 from ingest.models import Embedder
-from ingest.pairs import ChunkInfo, Pair, make_pairs, seeded_share
+from ingest.pairs import make_pairs, seeded_share
 from ingest.parse import FORMATS, supported
 from ingest.questions import TEMPLATES
+from ingest.records import Document
 from ingest.sandbox import Reader
 from ingest.store import Workspace, get_meta, remove_stale_generations, set_meta
 
@@ -53,13 +56,6 @@ class Report:
             return 1
         nothing = self.added + self.updated + self.unchanged == 0
         return 1 if nothing and (self.failed or self.skipped or not self.removed) else 0
-
-
-def chunk_context(title: str, heading: str) -> str:
-    """'Title > Section > Subsection', the title once even when the document repeats it as its first heading."""
-    if not heading or heading == title:
-        return title
-    return heading if heading.startswith(title) else f"{title} > {heading}"
 
 
 def discover(paths: list[Path], report: Report) -> list[tuple[Path, Path]]:
@@ -109,6 +105,7 @@ def sha256(path: Path) -> str:
 
 
 Step = Callable[[str, int, int], None]  # (stage, done, total): progress for callers other than the terminal
+LoadLLM = Callable[[str], tuple[Any, Any]]  # name -> (tokenizer, model)
 
 
 def ingest(
@@ -118,11 +115,13 @@ def ingest(
     progress: bool = True,
     embedder: Embedder | None = None,
     on_step: Step | None = None,
+    load_llm: LoadLLM | None = None,
 ) -> Report:
     """Ingest `paths` into `workspace`; a loaded `embedder` of the configured model can be passed in to reuse it,
-    and `on_step` hears of each file parsed and each batch embedded (the web app's progress bar)."""
+    `on_step` hears of each file parsed and each batch embedded (the web app's progress bar), and `load_llm(name)`
+    gives (tokenizer, model) of the LLM that writes questions where `generator_model` names one."""
     step: Step = on_step or (lambda stage, done, total: None)
-    started, t0 = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
+    started, t0 = _now(), time.perf_counter()
     report = Report()
     ws = Workspace(workspace)
     files = discover(paths, report)
@@ -142,18 +141,14 @@ def ingest(
         index, texts = _build_index(db, cfg)
         if cfg.pairs:
             step("Writing Q&A pairs", 0, 1)
-            _update_pairs(db, cfg, embedder, index, texts, holdout_changed, progress)
+            _update_pairs(db, cfg, embedder, index, texts, holdout_changed, progress, load_llm)
             step("Writing Q&A pairs", 1, 1)
         generation, previous = _switch_index(db, ws, index)
         report.chunks = len(index)
-        report.pairs = dict(db.execute("SELECT split, COUNT(*) FROM pairs GROUP BY split").fetchall())
+        report.pairs = {split: sum(n.values()) for split, n in store.pair_counts(db).items()}
         report.seconds = time.perf_counter() - t0
         summary = {k: v for k, v in asdict(report).items() if k != "seconds"}
-        db.execute(
-            "INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
-            (started, datetime.now(timezone.utc).isoformat(timespec="seconds"), json.dumps([str(p) for p in paths]),
-             json.dumps(summary)),
-        )  # fmt: skip
+        store.log_ingest(db, started, _now(), [str(p) for p in paths], summary)
     remove_stale_generations(ws, keep={generation, previous})
     return report
 
@@ -163,7 +158,7 @@ def remove(workspace: Path, doc_ids: list[int], cfg: IngestConfig | None = None)
     cfg = cfg or IngestConfig()
     ws = Workspace(workspace)
     with ws.writer() as db:
-        removed = sum(db.execute("DELETE FROM documents WHERE id = ?", (i,)).rowcount for i in doc_ids)
+        removed = sum(store.remove_document(db, i) for i in doc_ids)
         index, _ = _build_index(db, cfg)
         generation, previous = _switch_index(db, ws, index)
     remove_stale_generations(ws, keep={generation, previous})
@@ -183,7 +178,7 @@ def _check_embedder(db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedde
     """A workspace is embedded by one model; switching models re-embeds every chunk from its stored text."""
     before = get_meta(db, "embedder")
     if before is not None and before != cfg.embedder:
-        db.execute("UPDATE chunks SET embedding = NULL")
+        store.clear_embeddings(db)
     set_meta(db, "embedder", cfg.embedder)
     set_meta(db, "embedding_dim", str(embedder.dim))
     set_meta(db, "chunking", json.dumps({"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap}))
@@ -205,41 +200,32 @@ def _ingest_file(
         )
         return
     digest = sha256(file)
-    old = db.execute("SELECT id, sha256 FROM documents WHERE path = ?", (str(file),)).fetchone()
-    if old is not None and old["sha256"] == digest:
+    old = store.document_at(db, str(file))
+    if old is not None and old.sha256 == digest:
         report.unchanged += 1
         return
-    db.execute("SAVEPOINT file")
     try:
-        cached: dict[str, bytes] = {}
-        if old is not None:  # embeddings of unchanged chunks are reused, not recomputed
-            rows = db.execute("SELECT text_hash, embedding FROM chunks WHERE doc_id = ?", (old["id"],))
-            cached = {r[0]: r[1] for r in rows if r[1] is not None}
-            db.execute("DELETE FROM documents WHERE id = ?", (old["id"],))
-        parsed = reader.parse(file)
-        doc_id = db.execute(
-            "INSERT INTO documents(path, name, title, format, sha256, size, ingested_at) VALUES (?,?,?,?,?,?,?)",
-            (str(file), str(file.relative_to(root)), parsed.title, parsed.format, digest, size,
-             datetime.now(timezone.utc).isoformat(timespec="seconds")),
-        ).lastrowid  # fmt: skip
-        count = 0
-        for ord_, chunk in enumerate(
-            chunk_blocks(parsed.blocks, embedder.count_tokens, cfg.chunk_tokens, cfg.chunk_overlap)
-        ):
-            text_hash = hashlib.sha1(f"{chunk_context(parsed.title, chunk.heading)}\n{chunk.text}".encode()).hexdigest()
-            db.execute(
-                "INSERT INTO chunks(doc_id, ord, heading, text, n_tokens, text_hash, embedding) VALUES (?,?,?,?,?,?,?)",
-                (doc_id, ord_, chunk.heading, chunk.text, chunk.n_tokens, text_hash, cached.get(text_hash)),
-            )
-            count += 1
-        if count == 0:
-            raise ParseError("no text found")
-        db.execute("RELEASE file")
+        with store.savepoint(db):
+            cached: dict[str, bytes] = {}
+            if old is not None:  # embeddings of unchanged chunks are reused, not recomputed
+                cached = store.embeddings_of(db, old.id)
+                store.remove_document(db, old.id)
+            parsed = reader.parse(file)
+            doc = Document(0, str(file), str(file.relative_to(root)), parsed.title, parsed.format, digest, size,
+                           holdout=False, ingested_at=_now())  # fmt: skip
+            doc_id = store.add_document(db, doc)
+            count = 0
+            for ord_, chunk in enumerate(
+                chunk_blocks(parsed.blocks, embedder.count_tokens, cfg.chunk_tokens, cfg.chunk_overlap)
+            ):
+                text_hash = hashlib.sha1(embedded_text(parsed.title, chunk.heading, chunk.text).encode()).hexdigest()
+                store.add_chunk(db, doc_id, ord_, chunk, text_hash, cached.get(text_hash))
+                count += 1
+            if count == 0:
+                raise ParseError("no text found")
     except sqlite3.Error:
         raise  # the workspace itself failed (disk full…): stop, and the transaction rolls back
-    except Exception as err:  # any parser failure costs this file only
-        db.execute("ROLLBACK TO file")
-        db.execute("RELEASE file")
+    except Exception as err:  # any parser failure costs this file only (the savepoint undid its writes)
         reason = str(err) if isinstance(err, ParseError) else f"{type(err).__name__}: {err}"
         report.failed.append((shown, reason))
         return
@@ -255,52 +241,46 @@ def _ingest_file(
 def _prune(db: sqlite3.Connection, paths: list[Path], seen: set[str]) -> int:
     roots = [str(p.expanduser().resolve()) for p in paths]
     removed = 0
-    for row in db.execute("SELECT id, path FROM documents").fetchall():
-        under = any(row["path"] == r or row["path"].startswith(r.rstrip("/") + "/") for r in roots)
-        if under and row["path"] not in seen:
-            db.execute("DELETE FROM documents WHERE id = ?", (row["id"],))
+    for doc in store.documents(db):
+        under = any(doc.path == r or doc.path.startswith(r.rstrip("/") + "/") for r in roots)
+        if under and doc.path not in seen:
+            store.remove_document(db, doc.id)
             removed += 1
     return removed
 
 
 def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool, step: Step) -> None:
-    query = """SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id
-               WHERE c.embedding IS NULL ORDER BY c.id"""
-    total = db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
+    chunks, total = store.unembedded(db, EMBED_BATCH)
     with tqdm(total=total, desc="Embedding", unit="chunk", disable=not progress or total == 0) as bar:
-        while rows := db.execute(query + f" LIMIT {EMBED_BATCH}").fetchall():
-            vectors = embedder.encode([f"{chunk_context(r[1], r[2])}\n{r[3]}" for r in rows])
-            db.executemany(
-                "UPDATE chunks SET embedding = ? WHERE id = ?", [(v.tobytes(), r[0]) for v, r in zip(vectors, rows)]
-            )
-            bar.update(len(rows))
+        while chunks:
+            vectors = embedder.encode([c.embedded_text for c in chunks])
+            store.set_embeddings(db, [(c.id, v.tobytes()) for c, v in zip(chunks, vectors, strict=True)])
+            bar.update(len(chunks))
             step("Embedding chunks", bar.n, total)
+            chunks, _ = store.unembedded(db, EMBED_BATCH)
 
 
 def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:
     """Mark the seeded share of documents kept out of training; True when the marks changed."""
-    docs = db.execute("SELECT id, name, holdout FROM documents").fetchall()
+    docs = store.documents(db)
     count = round(cfg.holdout_docs * len(docs))
     if cfg.holdout_docs > 0 and len(docs) >= 2:
         count = max(count, 1)
-    ranked = sorted(docs, key=lambda d: seeded_share(cfg.seed, "doc:" + d["name"]))
-    chosen = {d["id"] for d in ranked[:count]}
-    changed = [d["id"] for d in docs if bool(d["holdout"]) != (d["id"] in chosen)]
+    ranked = sorted(docs, key=lambda d: seeded_share(cfg.seed, "doc:" + d.name))
+    chosen = {d.id for d in ranked[:count]}
+    changed = [d.id for d in docs if d.holdout != (d.id in chosen)]
     for doc_id in changed:
-        db.execute("UPDATE documents SET holdout = ? WHERE id = ?", (int(doc_id in chosen), doc_id))
+        store.set_holdout(db, doc_id, doc_id in chosen)
     return bool(changed)
 
 
 def _build_index(db: sqlite3.Connection, cfg: IngestConfig) -> tuple[Index, dict[int, str]]:
-    rows = db.execute(
-        """SELECT c.id, d.title, c.heading, c.text, c.embedding FROM chunks c
-           JOIN documents d ON d.id = c.doc_id ORDER BY c.id"""
-    ).fetchall()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    chunks = store.indexed_chunks(db)
+    ids = np.array([c.id for c in chunks], dtype=np.int64)
     dim = int(get_meta(db, "embedding_dim") or 0)
-    vectors = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-    index = Index.build(ids, vectors, [f"{chunk_context(r[1], r[2])}\n{r[3]}" for r in rows], cfg.index)
-    return index, {r[0]: r[3] for r in rows}
+    vectors = np.frombuffer(b"".join(c.embedding or b"" for c in chunks), dtype=np.float32).reshape(len(chunks), dim)
+    index = Index.build(ids, vectors, [c.embedded_text for c in chunks], cfg.index)
+    return index, {c.id: c.text for c in chunks}
 
 
 def _pair_settings(cfg: IngestConfig) -> str:
@@ -310,20 +290,16 @@ def _pair_settings(cfg: IngestConfig) -> str:
 
 def _update_pairs(
     db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedder, index: Index, texts: dict[int, str],
-    holdout_changed: bool, progress: bool,
+    holdout_changed: bool, progress: bool, load_llm: LoadLLM | None,
 ) -> None:  # fmt: skip
     """Pairs for chunks that have none yet; for every chunk when the pair settings or held-out documents changed."""
     settings = _pair_settings(cfg)
     if holdout_changed or get_meta(db, "pair_settings") != settings:
-        db.execute("DELETE FROM pairs")
+        store.clear_pairs(db)
     set_meta(db, "pair_settings", settings)
-    rows = db.execute(
-        """SELECT c.id, d.title, c.heading, c.text, d.holdout FROM chunks c JOIN documents d ON d.id = c.doc_id
-           WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.chunk_id = c.id) ORDER BY c.id"""
-    ).fetchall()
-    if not rows:
+    chunks = store.chunks_without_pairs(db)
+    if not chunks:
         return
-    chunks = [ChunkInfo(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     def embed(questions: list[str]) -> np.ndarray:
         return embedder.encode(questions, progress=progress, desc="Embedding questions")
@@ -340,15 +316,13 @@ def _update_pairs(
     elif cfg.generator_model:
         from ingest.generator import local_proposer
 
-        proposer = local_proposer(cfg.generator_model)
+        if load_llm is None:
+            raise ValueError("generator_model needs an LLM loader: pass load_llm (docent ingest passes Docent's own)")
+        proposer = local_proposer(*load_llm(cfg.generator_model))
     if progress:
         print(f"Writing questions for {len(chunks)} chunks and checking each retrieves its source…", flush=True)
-    pairs = make_pairs(chunks, roundtrip, embed, cfg.phrasings, cfg.holdout_share, cfg.seed, proposer)
-    _insert_pairs(db, pairs)
+    store.add_pairs(db, make_pairs(chunks, roundtrip, embed, cfg.phrasings, cfg.holdout_share, cfg.seed, proposer))
 
 
-def _insert_pairs(db: sqlite3.Connection, pairs: list[Pair]) -> None:
-    db.executemany(
-        "INSERT INTO pairs(chunk_id, fact, question, answer, evidence, kind, split) VALUES (?,?,?,?,?,?,?)",
-        [(p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind, p.split) for p in pairs],
-    )
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

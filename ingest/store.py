@@ -1,4 +1,5 @@
-"""The workspace: a folder with one SQLite database and the search index it points to.
+"""The workspace: a folder with one SQLite database and the search index it points to. Every query of the database
+lives here; the rest of Docent calls the functions below and gets records (`records.py`) back.
 
     WORKSPACE/docent.db          documents, chunks (with their embeddings), Q&A pairs, ingest runs, settings
     WORKSPACE/index/<gen>/       FAISS index and BM25 index of one generation
@@ -20,10 +21,14 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
+
+from ingest.chunk import Chunk
+from ingest.records import Document, Feedback, Pair, Source, StoredChunk
 
 SCHEMA_VERSION = 2
 
@@ -186,6 +191,22 @@ class Workspace:
         return self.index_root / generation
 
 
+@contextmanager
+def savepoint(db: sqlite3.Connection) -> Iterator[None]:
+    """A part of the open transaction that is undone alone when it raises (one file of an ingest); an error of the
+    database itself is left to undo the whole transaction."""
+    db.execute("SAVEPOINT part")
+    try:
+        yield
+    except sqlite3.Error:
+        raise
+    except Exception:
+        db.execute("ROLLBACK TO part")
+        db.execute("RELEASE part")
+        raise
+    db.execute("RELEASE part")
+
+
 def get_meta(db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row else default
@@ -206,3 +227,218 @@ def remove_stale_generations(ws: Workspace, keep: set[str]) -> None:
     for folder in ws.index_root.iterdir():
         if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+# Documents --------------------------------------------------------------------------------------------------
+
+DOCUMENT = "SELECT id, path, name, title, format, sha256, size, holdout, ingested_at FROM documents"
+
+
+def _document(row: sqlite3.Row) -> Document:
+    return Document(**{**dict(row), "holdout": bool(row["holdout"])})
+
+
+def documents(db: sqlite3.Connection, counts: bool = False) -> list[Document]:
+    """Every document by name; with `counts`, how many chunks and Q&A pairs each has."""
+    if not counts:
+        return [_document(r) for r in db.execute(DOCUMENT + " ORDER BY name")]
+    rows = db.execute(
+        """SELECT d.id, d.path, d.name, d.title, d.format, d.sha256, d.size, d.holdout, d.ingested_at,
+                  (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks,
+                  (SELECT COUNT(*) FROM pairs p JOIN chunks c ON c.id = p.chunk_id WHERE c.doc_id = d.id) AS pairs
+           FROM documents d ORDER BY d.name"""
+    )
+    return [_document(r) for r in rows]
+
+
+def document(db: sqlite3.Connection, doc_id: int) -> Document | None:
+    row = db.execute(DOCUMENT + " WHERE id = ?", (doc_id,)).fetchone()
+    return _document(row) if row else None
+
+
+def document_at(db: sqlite3.Connection, path: str) -> Document | None:
+    row = db.execute(DOCUMENT + " WHERE path = ?", (path,)).fetchone()
+    return _document(row) if row else None
+
+
+def add_document(db: sqlite3.Connection, doc: Document) -> int:
+    """Stores `doc` (its id is given by the database) and returns its id."""
+    row = db.execute(
+        "INSERT INTO documents(path, name, title, format, sha256, size, holdout, ingested_at) VALUES (?,?,?,?,?,?,?,?)",
+        (doc.path, doc.name, doc.title, doc.format, doc.sha256, doc.size, int(doc.holdout), doc.ingested_at),
+    )
+    return int(row.lastrowid or 0)
+
+
+def remove_document(db: sqlite3.Connection, doc_id: int) -> bool:
+    """Removes the document with its chunks and pairs; False when there was none."""
+    return db.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount > 0
+
+
+def set_holdout(db: sqlite3.Connection, doc_id: int, holdout: bool) -> None:
+    db.execute("UPDATE documents SET holdout = ? WHERE id = ?", (int(holdout), doc_id))
+
+
+def totals(db: sqlite3.Connection) -> dict[str, int]:
+    """How many documents and chunks the workspace holds, and Q&A pairs for training."""
+    count = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
+    return {"documents": count("SELECT COUNT(*) FROM documents"), "chunks": count("SELECT COUNT(*) FROM chunks"),
+            "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'")}  # fmt: skip
+
+
+# Chunks -----------------------------------------------------------------------------------------------------
+
+
+def add_chunk(
+    db: sqlite3.Connection, doc_id: int, ord_: int, chunk: Chunk, text_hash: str, embedding: bytes | None
+) -> None:
+    db.execute(
+        "INSERT INTO chunks(doc_id, ord, heading, text, n_tokens, text_hash, embedding) VALUES (?,?,?,?,?,?,?)",
+        (doc_id, ord_, chunk.heading, chunk.text, chunk.n_tokens, text_hash, embedding),
+    )
+
+
+def embeddings_of(db: sqlite3.Connection, doc_id: int) -> dict[str, bytes]:
+    """The stored embeddings of a document's chunks, by the hash of the text embedded."""
+    rows = db.execute("SELECT text_hash, embedding FROM chunks WHERE doc_id = ?", (doc_id,))
+    return {r[0]: r[1] for r in rows if r[1] is not None}
+
+
+def clear_embeddings(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE chunks SET embedding = NULL")
+
+
+CHUNK = """SELECT c.id, d.title, c.heading, c.text, d.holdout FROM chunks c JOIN documents d ON d.id = c.doc_id"""
+
+
+def _chunk(row: sqlite3.Row) -> StoredChunk:
+    return StoredChunk(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
+def unembedded(db: sqlite3.Connection, limit: int) -> tuple[list[StoredChunk], int]:
+    """Up to `limit` chunks that have no embedding yet, and how many there are in all."""
+    total = db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
+    rows = db.execute(CHUNK + " WHERE c.embedding IS NULL ORDER BY c.id LIMIT ?", (limit,))
+    return [_chunk(r) for r in rows], int(total)
+
+
+def set_embeddings(db: sqlite3.Connection, vectors: Iterable[tuple[int, bytes]]) -> None:
+    """(chunk id, float32 vector) for each chunk embedded."""
+    db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?", [(v, i) for i, v in vectors])
+
+
+def indexed_chunks(db: sqlite3.Connection) -> list[StoredChunk]:
+    """Every chunk with its embedding, by id: what an index generation is built from."""
+    rows = db.execute(
+        "SELECT c.id, d.title, c.heading, c.text, d.holdout, c.embedding FROM chunks c "
+        "JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+    )
+    return [StoredChunk(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+
+def chunks_without_pairs(db: sqlite3.Connection) -> list[StoredChunk]:
+    rows = db.execute(CHUNK + " WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.chunk_id = c.id) ORDER BY c.id")
+    return [_chunk(r) for r in rows]
+
+
+def sources(db: sqlite3.Connection, ids: list[int]) -> list[Source]:
+    """Chunks by id as sources (rank and score 0), in the order given; an id no longer stored is left out."""
+    found: dict[int, Source] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for r in db.execute(
+            f"""SELECT c.id, d.name, d.path, d.title, c.heading, c.text FROM chunks c
+                JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})""",
+            part,
+        ):
+            found[r[0]] = Source(0, r[0], r[1], r[2], r[3], r[4], r[5], 0.0, None)
+    return [found[i] for i in ids if i in found]
+
+
+# Q&A pairs --------------------------------------------------------------------------------------------------
+
+PAIR = """SELECT p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind, p.split, p.id, p.status, d.name,
+                 c.heading
+          FROM pairs p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id"""
+
+
+def pairs(db: sqlite3.Connection, split: str | Iterable[str] | None = None, doc_id: int | None = None) -> list[Pair]:
+    """The Q&A pairs in the order they were written; of one split (or several), of one document."""
+    where, args = [], list[Any]()
+    if split is not None:
+        splits = [split] if isinstance(split, str) else list(split)
+        where.append(f"p.split IN ({','.join('?' * len(splits))})")
+        args += splits
+    if doc_id is not None:
+        where.append("d.id = ?")
+        args.append(doc_id)
+    sql = PAIR + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY p.id"
+    return [Pair(*r) for r in db.execute(sql, args)]
+
+
+def add_pairs(db: sqlite3.Connection, found: Iterable[Pair]) -> None:
+    db.executemany(
+        "INSERT INTO pairs(chunk_id, fact, question, answer, evidence, kind, split) VALUES (?,?,?,?,?,?,?)",
+        [(p.chunk_id, p.fact_id, p.question, p.answer, p.evidence, p.template, p.split) for p in found],
+    )
+
+
+def clear_pairs(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM pairs")
+
+
+def pair_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """{split: {template: n}}"""
+    out: dict[str, dict[str, int]] = {}
+    for split, template, n in db.execute("SELECT split, kind, COUNT(*) FROM pairs GROUP BY split, kind"):
+        out.setdefault(split, {})[template] = n
+    return out
+
+
+def reference_answer(db: sqlite3.Connection, question: str) -> str | None:
+    """The answer of the Q&A pair that asks exactly `question`, if one does."""
+    row = db.execute("SELECT answer FROM pairs WHERE question = ? LIMIT 1", (question,)).fetchone()
+    return row[0] if row else None
+
+
+def edit_pair(db: sqlite3.Connection, pair_id: int, question: str | None, answer: str | None) -> None:
+    """A reviewer's wording replaces the written one (None keeps it), and the pair is marked edited."""
+    db.execute("UPDATE pairs SET question = COALESCE(?, question), answer = COALESCE(?, answer), status = 'edited' "
+               "WHERE id = ?", (question, answer, pair_id))  # fmt: skip
+
+
+def approve_pair(db: sqlite3.Connection, pair_id: int) -> None:
+    db.execute("UPDATE pairs SET status = 'approved' WHERE id = ?", (pair_id,))
+
+
+def delete_pair(db: sqlite3.Connection, pair_id: int) -> None:
+    db.execute("DELETE FROM pairs WHERE id = ?", (pair_id,))
+
+
+# Feedback and the ingest log --------------------------------------------------------------------------------
+
+
+def add_feedback(db: sqlite3.Connection, given: Iterable[Feedback], wait_s: float = 1.0) -> bool:
+    """Stores the feedback in a transaction of its own; False, storing none of it, when another writer (an ingest
+    holds the database for as long as it runs) keeps the database longer than `wait_s`."""
+    db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False
+    try:
+        db.executemany(
+            "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)",
+            [astuple(f) for f in given],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return True
+
+
+def log_ingest(db: sqlite3.Connection, started: str, finished: str, paths: list[str], report: dict[str, Any]) -> None:
+    db.execute("INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
+               (started, finished, json.dumps(paths), json.dumps(report)))  # fmt: skip

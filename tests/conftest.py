@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,17 @@ SAMPLE_QUESTIONS = ROOT / "tests" / "fixtures" / "sample_questions.jsonl"
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tests never reach a model hub
+
+# Fixtures that load the real embedded embedder (and what is ingested with it): a test that asks for one is slow.
+EMBEDDING = {"embedder", "sample_ws", "own_sample_ws", "small_ws", "ingested", "ui_ws", "server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` for every test that loads a real embedded model, so that `pytest -m "not slow"` is a quick loop of the
+    tests with tiny random models; tests that load the embedded LLM themselves carry the mark in their file."""
+    for item in items:
+        if EMBEDDING & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +44,21 @@ def sample_ws(tmp_path_factory, embedder) -> Path:
     return ws
 
 
+@pytest.fixture
+def own_sample_ws(sample_ws: Path, tmp_path: Path) -> Path:
+    """A copy of the sample workspace for a test that writes into it (a run, an evaluation): the session's stays
+    as ingested, whatever order the tests run in."""
+    copy = tmp_path / "sample-ws"
+    shutil.copytree(sample_ws, copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def chat_tokenizer():
     """The embedded model's tokenizer and chat template (converted into the cache on first use)."""
     from transformers import AutoTokenizer
 
-    from ingest.models import resolve_llm
+    from assistant.loader import resolve_llm
 
     return AutoTokenizer.from_pretrained(resolve_llm("embedded"))
 

@@ -42,6 +42,7 @@ def test_ask_retrieval_answers_from_the_sample_with_sources_and_timing(sample_ws
     assert "retrieval: retrieval" in rest and "first token" in rest and "tokens/s" in rest
 
 
+@pytest.mark.slow
 def test_ask_base_mode_needs_no_workspace(tmp_path: Path, capsys) -> None:
     assert main(["ask", "What is the capital of France?", "--mode", "base", "--workspace", str(tmp_path / "none"),
                  "--max-new-tokens", "12"]) == 0  # fmt: skip
@@ -181,6 +182,7 @@ def test_sigterm_to_docent_ui_leaves_nothing_listening(tmp_path: Path) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_ingest_writes_a_workspace_only_its_owner_can_read(tmp_path: Path) -> None:
     import stat
 

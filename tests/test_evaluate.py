@@ -169,20 +169,20 @@ def test_question_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
 
 
 def test_eval_writes_a_report_for_every_mode_and_resumes(
-    tiny_llm: Path, sample_ws: Path, tmp_path, monkeypatch, capsys
+    tiny_llm: Path, own_sample_ws: Path, tmp_path, monkeypatch, capsys
 ):
     from assistant import runs
     from assistant.cli import main
     from assistant.config import TuneConfig
     from assistant.tune import tune
 
-    tune(TuneConfig(llm=str(tiny_llm), recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), sample_ws,
+    tune(TuneConfig(llm=str(tiny_llm), recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), own_sample_ws,
          progress=False)  # fmt: skip
-    args = ["eval", "--workspace", str(sample_ws), "--limit", "6", "--max-new-tokens", "4", "--quiet",
+    args = ["eval", "--workspace", str(own_sample_ws), "--limit", "6", "--max-new-tokens", "4", "--quiet",
             "--out", str(tmp_path / "r1")]  # fmt: skip
     assert main(args) == 0
     report = json.loads((tmp_path / "r1" / "report.json").read_text())
-    assert report["run"] == runs.latest_finished(sample_ws).id
+    assert report["run"] == runs.latest_finished(own_sample_ws).id
     for mode in ("base", "tuned", "retrieval", "both", "oracle"):
         stats = report["modes"][mode]
         assert stats["n"] == 6 and 0 <= stats["contains"] <= 1 and len(stats["intervals"]["contains"]) == 2
@@ -204,19 +204,21 @@ def test_eval_writes_a_report_for_every_mode_and_resumes(
             k: v for k, v in stats.items() if k != "latency"
         }
     capsys.readouterr()
-    assert main(["eval", "--workspace", str(sample_ws), "--compare", str(tmp_path / "r1"), str(tmp_path / "r2")]) == 0
+    compare = ["eval", "--workspace", str(own_sample_ws), "--compare", str(tmp_path / "r1"), str(tmp_path / "r2")]
+    assert main(compare) == 0
     assert "retrieval  contains" in capsys.readouterr().out
 
 
-def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, sample_ws: Path, tmp_path, capsys):
+def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, own_sample_ws: Path, tmp_path, capsys):
     from assistant.cli import main
 
     film = tmp_path / "film.jsonl"
     film.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in [
         ("Who directed Poor Things?", "Yorgos Lanthimos"), ("When was Oppenheimer released?", "July 21, 2023"),
         ("What is the capital of France?", "Paris")]))  # fmt: skip
-    args = ["eval", "--workspace", str(sample_ws), "--llm", str(tiny_llm), "--modes", "base,retrieval", "--limit", "3",
-            "--unanswerable", str(film), "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "r")]  # fmt: skip
+    args = ["eval", "--workspace", str(own_sample_ws), "--llm", str(tiny_llm), "--modes", "base,retrieval",
+            "--limit", "3", "--unanswerable", str(film), "--max-new-tokens", "4", "--quiet",
+            "--out", str(tmp_path / "r")]  # fmt: skip
     assert main(args) == 0
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["question_set"]["unanswerable"] == [str(film)] and report["question_set"]["n"] == 6

@@ -16,6 +16,7 @@ from assistant.generate import LLM, Timing
 from assistant.grounding import NEARBY, NOT_COVERED, covered, names, relevance, support, unknown_names
 from assistant.metrics import abstains, loops, unloop
 from assistant.retrieve import Retriever, Source
+from ingest.records import Pair
 
 FRANCE = "What is the capital of France?"
 LEAVE = "How many days of annual leave do employees earn per month?"
@@ -179,8 +180,7 @@ def test_raft_examples_without_their_source_learn_to_say_the_documents_dont_say(
     chunks = [source(f"Chunk {i} says fact {i}.", rank=i + 1) for i in range(12)]
     for i, c in enumerate(chunks):
         c.chunk_id = i
-    pairs = [{"id": i, "chunk_id": i, "fact": f"f{i}", "question": f"What does chunk {i} say?", "answer": f"fact {i}",
-              "evidence": f"fact {i}.", "kind": "what"} for i in range(10)]  # fmt: skip
+    pairs = [Pair(i, f"f{i}", f"What does chunk {i} say?", f"fact {i}", f"fact {i}.", "what", id=i) for i in range(10)]
     search = lambda questions, k: [chunks[int(q.split()[3]) :][:k] for q in questions]  # noqa: E731
     plain = data.raft(pairs, search, k=2, p_source=0.5)
     abstaining = data.raft(pairs, search, k=2, p_source=0.5, abstain=1.0)

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from assistant.retrieve import Retriever
-from ingest import dataset, pipeline
+from ingest import pipeline, store
 from ingest.config import IngestConfig
-from ingest.pairs import ChunkInfo, make_pairs, normalise
+from ingest.pairs import make_pairs, normalise
 from ingest.pipeline import ingest
+from ingest.records import StoredChunk
 from ingest.store import Workspace
 from tests.docs import write_all
 
@@ -75,10 +76,10 @@ def test_kept_questions_retrieve_their_source(pairs: list[dict], sample_ws: Path
 
 
 def test_round_trip_drops_questions_that_retrieve_another_chunk() -> None:
-    chunks = [ChunkInfo(1, "Guide", "Guide", "The gate code is 4471 for the east entrance.", False)]
+    chunks = [StoredChunk(1, "Guide", "Guide", "The gate code is 4471 for the east entrance.")]
     miss = make_pairs(chunks, lambda qs, _: [[(99, "other")] for _ in qs], lambda ts: np.eye(len(ts)))
     hit = make_pairs(chunks, lambda qs, _: [[(1, chunks[0].text)] for _ in qs], lambda ts: np.eye(len(ts)))
-    assert [p.kind for p in miss] == ["passage", "passage"]
+    assert [p.template for p in miss] == ["passage", "passage"]
     assert any(p.answer == "4471" for p in hit)
 
 
@@ -96,7 +97,7 @@ def test_split_is_seeded_and_stable(tmp_path: Path, embedder) -> None:
     ingest([tmp_path / "docs"], IngestConfig(**settings), second, progress=False, embedder=embedder)
 
     def splits(ws: Path) -> list[tuple[str, str, str]]:
-        return sorted((r["name"], r["question"], r["split"]) for r in dataset.rows(Workspace(ws).connect()))
+        return sorted((p.document, p.question, p.split) for p in store.pairs(Workspace(ws).connect()))
 
     assert splits(first) == splits(second)
     db = Workspace(first).connect()

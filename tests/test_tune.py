@@ -6,6 +6,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from assistant import data, runs
+from assistant import data, loader, runs
 from assistant.config import TuneConfig
 from assistant.tune import AnswerOnlyTrainer, PadCollator, StopOnInterrupt, tune
+from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
 from ingest.store import Workspace
@@ -24,7 +26,8 @@ from tests.docs import write_all
 
 
 @pytest.fixture(scope="module")
-def small_ws(tmp_path_factory, embedder) -> Path:
+def ingested(tmp_path_factory, embedder) -> Path:
+    """A few documents ingested once; tests work on copies (`small_ws`)."""
     root = tmp_path_factory.mktemp("tune")
     write_all(root / "docs")
     (root / "docs" / "rooms.md").write_text(
@@ -33,7 +36,18 @@ def small_ws(tmp_path_factory, embedder) -> Path:
         "Room bookings are approved by Aino Virtanen within 2 working days.\n"
     )
     ingest([root / "docs"], IngestConfig(holdout_share=0.2), root / "ws", progress=False, embedder=embedder)
-    return root / "ws"
+    return root
+
+
+@pytest.fixture
+def small_ws(ingested: Path, tmp_path: Path) -> Path:
+    """This test's own workspace and documents, which it may tune into and edit: the workspace ingested once, copied
+    with its documents, whose stored paths are moved to the copy."""
+    shutil.copytree(ingested, tmp_path / "small")
+    ws = tmp_path / "small" / "ws"
+    with Workspace(ws).writer() as db:  # the copy's documents are the copied files
+        db.execute("UPDATE documents SET path = replace(path, ?, ?)", (str(ingested), str(tmp_path / "small")))
+    return ws
 
 
 def settings(tiny_llm: Path, **overrides) -> TuneConfig:
@@ -43,7 +57,7 @@ def settings(tiny_llm: Path, **overrides) -> TuneConfig:
 
 
 def test_labels_cover_the_answer_and_end_of_turn_only(chat_tokenizer) -> None:
-    eot = data.end_of_turn_ids(chat_tokenizer)
+    eot = loader.end_of_turn_ids(chat_tokenizer)
     messages = [*data.base_messages("When does the canteen open?"), {"role": "assistant", "content": "At 11:15."}]
     encoded = data.encode(chat_tokenizer, messages, eot)
     prompt = chat_tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=False)
@@ -59,9 +73,9 @@ def test_padding_token_is_distinct_from_end_of_turn(chat_tokenizer) -> None:
     import copy
 
     tokenizer = copy.deepcopy(chat_tokenizer)
-    eot = data.end_of_turn_ids(tokenizer)
+    eot = loader.end_of_turn_ids(tokenizer)
     assert tokenizer.pad_token_id in eot  # SmolLM2 ships with pad = end of turn…
-    assert data.ensure_pad_token(tokenizer, eot) is False  # …and has a spare token to use instead
+    assert loader.ensure_pad_token(tokenizer, eot) is False  # …and has a spare token to use instead
     assert tokenizer.pad_token_id not in eot
 
 
@@ -69,7 +83,7 @@ def test_answer_only_loss_equals_the_full_loss(tiny_llm: Path, chat_tokenizer) -
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llm)
-    eot = data.end_of_turn_ids(chat_tokenizer)
+    eot = loader.end_of_turn_ids(chat_tokenizer)
     features = [
         data.encode(chat_tokenizer, [*data.base_messages(q), {"role": "assistant", "content": a}], eot)
         for q, a in [("Who approves bookings?", "Aino Virtanen"), ("How many seats has the Heron room?", "12 people")]
@@ -180,16 +194,16 @@ def test_trained_long_enough_the_model_reproduces_its_answers(tiny_llm: Path, sm
 
     cfg = settings(tiny_llm, max_pairs=8, epochs=60, batch_size=8, lora_r=32, lora_alpha=64)
     run = tune(cfg, small_ws, progress=False)
-    pairs = data.pairs_for_training(Workspace(small_ws).connect(), "train")
-    chosen = sorted(random.Random(cfg.seed).sample(pairs, 8), key=lambda p: p["id"])
+    pairs = store.pairs(Workspace(small_ws).connect(), "train")
+    chosen = sorted(random.Random(cfg.seed).sample(pairs, 8), key=lambda p: p.id)
     llm = LLM(str(tiny_llm), adapter=run.adapter)
     right = 0
     for pair in chosen:
-        answer, _ = llm.generate(data.base_messages(pair["question"]), max_new_tokens=200, tuned=True)
-        right += answer == pair["answer"]
+        answer, _ = llm.generate(data.base_messages(pair.question), max_new_tokens=200, tuned=True)
+        right += answer == pair.answer
     assert right >= 6, f"{right} of 8 answers reproduced"
-    base_answer, _ = llm.generate(data.base_messages(chosen[0]["question"]), max_new_tokens=20, tuned=False)
-    assert base_answer != chosen[0]["answer"]  # the same loaded model, adapter off: the random base
+    base_answer, _ = llm.generate(data.base_messages(chosen[0].question), max_new_tokens=20, tuned=False)
+    assert base_answer != chosen[0].answer  # the same loaded model, adapter off: the random base
 
 
 def test_export_writes_a_plain_transformers_model(tiny_llm: Path, small_ws: Path, tmp_path: Path) -> None:
@@ -198,7 +212,7 @@ def test_export_writes_a_plain_transformers_model(tiny_llm: Path, small_ws: Path
 
     from assistant.cli import main
 
-    run = runs.latest_finished(small_ws)
+    run = tune(settings(tiny_llm, max_pairs=8), small_ws, progress=False)
     assert main(["export", str(tmp_path / "merged"), "--workspace", str(small_ws), "--run", run.id]) == 0
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
     tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_llm), str(run.adapter))
@@ -206,9 +220,10 @@ def test_export_writes_a_plain_transformers_model(tiny_llm: Path, small_ws: Path
     assert torch.allclose(merged(ids).logits, tuned(ids).logits, atol=1e-4)
 
 
-def test_runs_lists_runs_and_marks_stale_ones(small_ws: Path, embedder, capsys, tmp_path: Path) -> None:
+def test_runs_lists_runs_and_marks_stale_ones(tiny_llm: Path, small_ws: Path, embedder, capsys) -> None:
     from assistant.cli import main
 
+    tune(settings(tiny_llm, max_pairs=8), small_ws, progress=False)
     assert main(["runs", "--workspace", str(small_ws)]) == 0
     out = capsys.readouterr().out
     assert "finished" in out and "up to date" in out and " *" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -21,11 +22,18 @@ PAGES = ROOT / "ui" / "views"
 
 
 @pytest.fixture(scope="module")
-def ui_ws(tmp_path_factory, embedder) -> Path:
+def ingested(tmp_path_factory, embedder) -> Path:
     root = tmp_path_factory.mktemp("ui")
     write_all(root / "docs")
     ingest([root / "docs"], IngestConfig(holdout_share=0.3), root / "ws", progress=False, embedder=embedder)
     return root / "ws"
+
+
+@pytest.fixture
+def ui_ws(ingested: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the workspace: what one test stores (feedback, uploads, runs) no other test sees."""
+    shutil.copytree(ingested, tmp_path / "ws")
+    return tmp_path / "ws"
 
 
 @pytest.fixture
@@ -53,12 +61,17 @@ def wait_for(condition, seconds: float = 240) -> None:  # type: ignore[no-untype
         time.sleep(1)
 
 
-def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: AppTest) -> None:
+def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: AppTest, monkeypatch) -> None:
+    def stream(self, messages, max_new_tokens, timing, tuned=False):  # type: ignore[no-untyped-def]
+        yield from ["Purple elephants ", "dance at noon."]  # the tiny random model may well say nothing
+        timing.first_token_s, timing.total_s, timing.tokens = 0.1, 0.2, 6
+
+    monkeypatch.setattr("assistant.serving.Batcher.stream", stream)
     assert app.title[0].value == "Chat with your documents"
     assert app.segmented_control[0].options == ["base", "retrieval"]  # nothing tuned yet
     ask(app, "retrieval", "Where is the assembly point?")
     assistant = [m for m in app.chat_message if m.name == "assistant"]
-    assert len(assistant) == 1 and assistant[0].markdown  # the tiny random model may well say nothing
+    assert len(assistant) == 1 and assistant[0].markdown[0].value == "Purple elephants dance at noon."
     assert any(e.label.startswith(f"Sources ({AnswerConfig().top_k})") for e in app.expander)
     assert any("first token" in c.value for c in app.caption)
     assert not any(c.value.startswith("No sources") for c in app.caption)

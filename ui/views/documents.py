@@ -42,13 +42,13 @@ with friendly_errors("listing the documents"):
         st.info("No documents yet: add some above, or run `docent ingest FOLDER` on the command line.")
     else:
         table = pd.DataFrame(documents)
-        table["holdout"] = table["holdout"].map({0: "", 1: "kept out of training"})
+        table["holdout"] = table["holdout"].map({False: "", True: "kept out of training"})
         st.dataframe(
             table[["name", "title", "format", "chunks", "pairs", "ingested_at", "holdout"]],
             hide_index=True,
             use_container_width=True,
         )
-        names = {d["name"]: d["id"] for d in documents}
+        names = {d.name: d.id for d in documents}
         with st.expander("Remove a document"):
             chosen = st.selectbox("Document", list(names), key="remove-doc")
             if st.button("Remove it, with its chunks and Q&A pairs"):
@@ -66,8 +66,8 @@ with friendly_errors("listing the documents"):
             pairs["approve"] = pairs["status"] == "approved"
             pairs["delete"] = False
             edited = st.data_editor(
-                pairs[["id", "question", "answer", "kind", "split", "status", "approve", "delete"]],
-                disabled=["id", "kind", "split", "status"],
+                pairs[["id", "question", "answer", "template", "split", "status", "approve", "delete"]],
+                disabled=["id", "template", "split", "status"],
                 hide_index=True,
                 use_container_width=True,
                 key=f"pairs-{names[chosen]}",
