@@ -35,6 +35,36 @@ class Answer:
         return self.mode in READS_SOURCES and self.covered and not self.support and not abstains(self.text)
 
 
+def prepare(
+    question: str, mode: str, retriever: Retriever | None, cfg: AnswerConfig
+) -> tuple[Answer, list[dict[str, str]] | None]:
+    """Everything before the model: the question checked, its sources found and gated. Returns the answer so far
+    and the prompt, or no prompt where the gate turned the question away (the answer is then whole)."""
+    question = check_question(question)
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+    result = Answer(question, mode, "")
+    if mode not in READS_SOURCES:
+        return result, base_messages(question)
+    if retriever is None:
+        raise ValueError(f"{mode} mode needs an ingested workspace")
+    found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
+    result.unknown = unknown_names(question, retriever.words, cfg)
+    if not covered(found, cfg, result.unknown):
+        result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
+        return result, None
+    result.sources = found[: cfg.top_k]
+    return result, retrieval_messages(question, result.sources)
+
+
+def finish(result: Answer, text: str, retriever: Retriever | None) -> Answer:
+    """Everything after the model: an answer that began to repeat itself cut there, the sentences that support it."""
+    result.text, result.cut = unloop(text.strip())
+    if result.sources and retriever is not None:
+        result.support = support(result.question, result.text, result.sources, retriever.embedder)
+    return result
+
+
 def answer(
     question: str,
     mode: str,
@@ -43,32 +73,17 @@ def answer(
     cfg: AnswerConfig,
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
-    question = check_question(question)
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
-    result = Answer(question, mode, "")
-    if mode in READS_SOURCES:
-        if retriever is None:
-            raise ValueError(f"{mode} mode needs an ingested workspace")
-        found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
-        result.unknown = unknown_names(question, retriever.words, cfg)
-        if not covered(found, cfg, result.unknown):
-            result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
-            if on_text is not None:
-                on_text(NOT_COVERED)
-            return result
-        result.sources = found[: cfg.top_k]
-        messages = retrieval_messages(question, result.sources)
-    else:
-        messages = base_messages(question)
+    """One question in one mode, its text handed to `on_text` as it is generated."""
+    result, messages = prepare(question, mode, retriever, cfg)
+    if messages is None:
+        if on_text is not None:
+            on_text(result.text)
+        return result
     start = time.perf_counter()
     pieces = []
     for piece in llm.stream(messages, cfg.max_new_tokens, result.timing, tuned=mode in USES_ADAPTER):
         pieces.append(piece)
         if on_text is not None:
             on_text(piece)
-    result.text, result.cut = unloop("".join(pieces).strip())
     result.timing.total_s = time.perf_counter() - start
-    if result.sources and retriever is not None:
-        result.support = support(question, result.text, result.sources, retriever.embedder)
-    return result
+    return finish(result, "".join(pieces), retriever)

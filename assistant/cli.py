@@ -342,7 +342,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     import os
 
     from assistant import access
-    from assistant.service import MAX_UPLOAD_MB
+    from assistant.library import MAX_UPLOAD_MB
 
     env = {**os.environ, "DOCENT_WORKSPACE": str(workspace_path(args.workspace).resolve())}
     if args.llm:

@@ -17,7 +17,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from assistant.answer import Answer, finish, prepare
+from assistant.config import USES_ADAPTER, AnswerConfig
 from assistant.generate import LLM, Timing
+from assistant.retrieve import Retriever
 
 T = TypeVar("T")
 
@@ -67,50 +70,75 @@ class Call:
             self.future.set_exception(err)
 
 
-class Searches:
-    """A retriever whose searches, and its embedder's work (finding what supports an answer), run on the
-    batcher's thread."""
-
-    def __init__(self, retriever: Any, batcher: Batcher):
-        self.retriever, self.batcher = retriever, batcher
-        self.embedder = Encodes(retriever.embedder, batcher)
-        self.words = retriever.words
-
-    def timed_search(self, *args: Any) -> Any:
-        return self.batcher.call(self.retriever.timed_search, *args)
-
-
 @dataclass
-class Encodes:
-    embedder: Any
-    batcher: Batcher
+class Ask:
+    """A whole question in one mode: searched, gated, answered and its support found on the batcher's thread."""
 
-    def encode(self, texts: list[str]) -> Any:
-        return self.batcher.call(self.embedder.encode, texts)
+    question: str
+    mode: str
+    retriever: Retriever | None
+    cfg: AnswerConfig
+    pieces: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    error: list[BaseException] = field(default_factory=list)
+    result: Answer | None = None
+
+    def text(self) -> Iterator[str]:
+        while (piece := self.pieces.get()) is not None:
+            yield piece
+        if self.error:
+            raise self.error[0]
+
+    def answer(self) -> Answer:
+        if self.result is None:
+            raise RuntimeError("the answer is whole only once its text has been read to the end")
+        return self.result
 
 
 @dataclass
 class Request:
+    """One generation in the batcher's queue; its text goes to `pieces` as it comes, then None."""
+
     messages: list[dict[str, str]]
     max_new_tokens: int
     tuned: bool
     pieces: queue.Queue[str | None] = field(default_factory=queue.Queue)
     error: list[BaseException] = field(default_factory=list)
-    tokens: int = 0
+    timing: Timing = field(default_factory=Timing)
+    start: float = field(default_factory=time.perf_counter)
+    text: str = ""
+    asked: Ask | None = None  # the question it answers, when the batcher answers a whole question
+    answered: Answer | None = None  # that question's answer so far (sources, gate)
+
+    def put(self, piece: str) -> None:
+        self.timing.first_token_s = self.timing.first_token_s or time.perf_counter() - self.start
+        self.text += piece
+        self.pieces.put(piece)
 
 
 class Batcher:
-    """Owns generation for one loaded LLM; `stream` and `call` may be called from any number of threads at once.
+    """Owns generation for one loaded LLM; `ask`, `stream` and `call` may be called from any number of threads.
 
-    All the torch work of answering runs on the batcher's one thread, the searches too (`call`): on a CPU, once a
-    second thread has run PyTorch's OpenMP work, libgomp stops spinning between parallel regions, and decoding,
-    made of many small ones, slowed to half speed here (see `LLM.stream`)."""
+    All the torch work of answering runs on the batcher's one thread, the searches and the support of an answer
+    too: on a CPU, once a second thread has run PyTorch's OpenMP work, libgomp stops spinning between parallel
+    regions, and decoding, made of many small ones, slowed to half speed here (see `LLM.stream`). A question asked
+    through `ask` crosses to this thread once, and its text comes back through one queue."""
 
     def __init__(self, llm: LLM, max_batch: int = 8, wait_s: float = 0.05):
         self.llm, self.max_batch, self.wait_s = llm, max_batch, wait_s
-        self.inbox: queue.Queue[Request | Call] = queue.Queue()
+        self.inbox: queue.Queue[Request | Ask | Call] = queue.Queue()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="docent-batcher")
         self.thread.start()
+
+    def ask(
+        self, question: str, mode: str, retriever: Retriever | None, cfg: AnswerConfig
+    ) -> tuple[Iterator[str], Callable[[], Answer]]:
+        """One question in one mode, handed to the batcher's thread once: there it is searched and gated, joins a
+        batch, and its answer's support is found. Returns the answer's text as it comes, and a function that gives
+        the whole Answer once the text has been read to the end."""
+        self.llm.check(mode in USES_ADAPTER)  # refused in the asking thread, before any model time
+        job = Ask(question, mode, retriever, cfg)
+        self.inbox.put(job)
+        return job.text(), job.answer
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` run on the batcher's thread, between two batches; its result or its exception."""
@@ -124,15 +152,10 @@ class Batcher:
         self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
     ) -> Iterator[str]:
         self.llm.check(tuned)  # a tuned question without an adapter fails here, in the asking thread
-        request = Request(messages, max_new_tokens, tuned)
-        start = time.perf_counter()
+        request = Request(messages, max_new_tokens, tuned, timing=timing)
         self.inbox.put(request)
         while (piece := request.pieces.get()) is not None:
-            if not timing.first_token_s:
-                timing.first_token_s = time.perf_counter() - start
             yield piece
-        timing.total_s = time.perf_counter() - start
-        timing.tokens = request.tokens
         if request.error:
             raise request.error[0]
 
@@ -149,9 +172,28 @@ class Batcher:
             return False
         if isinstance(item, Call):
             item.run()
+        elif isinstance(item, Ask):
+            self._prepare(item, waiting)
         else:
             waiting.append(item)
         return True
+
+    def _prepare(self, job: Ask, waiting: list[Request]) -> None:
+        """A question's search and gate; one the gate turns away is answered here, the others wait for a batch."""
+        try:
+            result, messages = prepare(job.question, job.mode, job.retriever, job.cfg)
+        except BaseException as err:  # the asker hears of it; the loop goes on
+            job.error.append(err)
+            job.pieces.put(None)
+            return
+        if messages is None:
+            job.result = result
+            job.pieces.put(result.text)
+            job.pieces.put(None)
+            return
+        tuned = job.mode in USES_ADAPTER
+        waiting.append(Request(messages, job.cfg.max_new_tokens, tuned, job.pieces, timing=result.timing, asked=job,
+                               answered=result))  # fmt: skip
 
     def _loop(self) -> None:
         waiting: list[Request] = []
@@ -168,21 +210,37 @@ class Batcher:
             waiting = [r for r in waiting if r not in batch]
             self._generate(batch)
 
-    def _generate(self, batch: list[Request]) -> None:
+    def _decode(self, batch: list[Request]) -> None:
+        """The model's work for a batch: each request's text to its `put` as the tokens come."""
         llm = self.llm
+        encoded = llm.encode_batch([r.messages for r in batch])
+        listeners: list[Callable[[str], None]] = [r.put for r in batch]
+        streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
+        with llm.answering(batch[0].tuned) as model:
+            model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
+                           stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
+                           streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
+        for request, tokens in zip(batch, streamer.tokens):
+            request.timing.tokens = len(tokens)
+
+    def _generate(self, batch: list[Request]) -> None:
         try:
-            encoded = llm.encode_batch([r.messages for r in batch])
-            listeners: list[Callable[[str], None]] = [r.pieces.put for r in batch]
-            streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
-            with llm.answering(batch[0].tuned) as model:
-                model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
-                               stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
-                               streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
-            for request, tokens in zip(batch, streamer.tokens):
-                request.tokens = len(tokens)
+            self._decode(batch)
         except BaseException as err:  # every waiting listener hears of it; the loop goes on
             for request in batch:
                 request.error.append(err)
-        finally:
-            for request in batch:
-                request.pieces.put(None)
+        for request in batch:
+            request.timing.total_s = time.perf_counter() - request.start
+            if request.asked is not None:
+                self._finish(request, request.asked)
+            request.pieces.put(None)
+
+    def _finish(self, request: Request, job: Ask) -> None:
+        """The support of a question's answer, found on this thread before the asker hears the answer is whole."""
+        job.error.extend(request.error)
+        if request.error or request.answered is None:
+            return
+        try:
+            job.result = finish(request.answered, request.text, job.retriever)
+        except BaseException as err:
+            job.error.append(err)

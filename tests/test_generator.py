@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest import store
 from ingest.config import IngestConfig
 from ingest.generator import endpoint_proposer, valid
 from ingest.models import ModelError
@@ -66,3 +67,23 @@ def test_unreachable_endpoint_is_a_clear_error() -> None:
     propose = endpoint_proposer("http://127.0.0.1:9/v1", timeout=2)
     with pytest.raises(ModelError, match=r"did not answer .* check --generator-url"):
         propose([("Rooms", "The spare projector is kept in the Heron room.", "Heron room")])
+
+
+def test_a_local_generator_model_is_loaded_by_the_loader_it_is_given(tmp_path: Path, embedder, tiny_llm: Path) -> None:
+    from assistant import loader
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "rooms.md").write_text("# Rooms\n\nThe spare projector is kept by Aino Virtanen in B214.\n")
+    cfg = IngestConfig(generator_model=str(tiny_llm), holdout_share=0.0)
+    with pytest.raises(ValueError, match="generator_model needs an LLM loader"):
+        ingest([tmp_path / "docs"], cfg, tmp_path / "bare", progress=False, embedder=embedder)
+    assert not (tmp_path / "bare" / "docent.db").exists() or not store.documents(Workspace(tmp_path / "bare").connect())
+    asked: list[str] = []
+
+    def load(name: str):  # type: ignore[no-untyped-def]
+        asked.append(name)
+        return loader.load(name)
+
+    ingest([tmp_path / "docs"], cfg, tmp_path / "ws", progress=False, embedder=embedder, load_llm=load)
+    assert asked == [str(tiny_llm)]  # the random model's proposals fail the text's checks; the templates' stay
+    assert any(p.answer == "B214" for p in store.pairs(Workspace(tmp_path / "ws").connect()))

@@ -56,3 +56,39 @@ def test_calls_run_on_the_batcher_thread_and_errors_reach_the_caller(tiny_llm: P
     timing = Timing()
     "".join(batcher.stream(base_messages(QUESTIONS[0]), 4, timing))
     assert timing.tokens > 0  # the loop went on after the failed call
+
+
+def test_a_question_crosses_to_the_batcher_once_and_is_answered_as_answer_does(tiny_llm: Path, sample_ws: Path,
+                                                                                embedder) -> None:  # fmt: skip
+    from assistant.answer import answer
+    from assistant.config import AnswerConfig
+    from assistant.retrieve import Retriever
+
+    retriever, llm = Retriever(sample_ws, embedder), LLM(str(tiny_llm))
+    cfg = AnswerConfig(max_new_tokens=8)
+    question = "How many days of annual leave do employees earn per month?"
+    alone = answer(question, "retrieval", llm, retriever, cfg)
+    batcher = Batcher(llm)
+    threads: list[threading.Thread] = []
+
+    def noted(work):  # type: ignore[no-untyped-def]
+        def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+            threads.append(threading.current_thread())
+            return work(*args, **kwargs)
+
+        return run
+
+    retriever.timed_search = noted(retriever.timed_search)  # type: ignore[method-assign]
+    retriever.embedder.encode = noted(retriever.embedder.encode)  # type: ignore[method-assign]
+    try:
+        text, finished = batcher.ask(question, "retrieval", retriever, cfg)
+        shown = "".join(text)
+    finally:
+        del retriever.timed_search, retriever.embedder.encode
+    result = finished()
+    assert threads and set(threads) == {batcher.thread}  # search and support ran there, not in the asking thread
+    assert shown.strip() == result.text == alone.text and result.sources == alone.sources
+    assert [s.sentence for s in result.support] == [s.sentence for s in alone.support]
+    assert result.timing.tokens > 0 and result.timing.total_s > 0
+    turned_away, finished = batcher.ask("What is the capital of France?", "retrieval", retriever, cfg)
+    assert "".join(turned_away) == "The documents don't say." and not finished().covered

@@ -62,11 +62,12 @@ def wait_for(condition, seconds: float = 240) -> None:  # type: ignore[no-untype
 
 
 def test_chat_in_base_and_retrieval_mode_shows_answers_sources_and_latency(app: AppTest, monkeypatch) -> None:
-    def stream(self, messages, max_new_tokens, timing, tuned=False):  # type: ignore[no-untyped-def]
-        yield from ["Purple elephants ", "dance at noon."]  # the tiny random model may well say nothing
-        timing.first_token_s, timing.total_s, timing.tokens = 0.1, 0.2, 6
+    def decode(self, batch):  # type: ignore[no-untyped-def]
+        for request in batch:  # the tiny random model may well say nothing: this one always answers
+            request.put("Purple elephants ")
+            request.put("dance at noon.")
 
-    monkeypatch.setattr("assistant.serving.Batcher.stream", stream)
+    monkeypatch.setattr("assistant.serving.Batcher._decode", decode)
     assert app.title[0].value == "Chat with your documents"
     assert app.segmented_control[0].options == ["base", "retrieval"]  # nothing tuned yet
     ask(app, "retrieval", "Where is the assembly point?")
@@ -128,7 +129,7 @@ def test_documents_upload_a_good_and_a_bad_file(app: AppTest, ui_ws: Path) -> No
 def test_unsupported_upload_is_refused_by_name(ui_ws: Path) -> None:
     from assistant.service import Docent
 
-    report = Docent(ui_ws).upload([("run.sh", b"rm -rf /")])
+    report = Docent(ui_ws).library.upload([("run.sh", b"rm -rf /")])
     assert report.failed == [
         ("run.sh", "'run.sh': Docent reads .docx .htm .html .markdown .md .pdf .text .txt files only")
     ]
@@ -294,7 +295,7 @@ def test_uploads_with_the_same_name_or_a_long_name_are_all_kept(ui_ws: Path) -> 
 
     long_name = "Quarterly report of the facilities team on parking, lockers, canteen and bicycles " * 4 + ".md"
     assert len(long_name.encode()) > 255
-    report = Docent(ui_ws).upload(
+    report = Docent(ui_ws).library.upload(
         [
             ("hr/policy.md", b"# Policy\n\nThe HR policy is kept in room 101.\n"),
             ("it/policy.md", b"# Policy\n\nThe IT policy is kept in room 202.\n"),
@@ -324,7 +325,7 @@ def test_the_web_app_writes_private_files(ui_ws: Path, tmp_path: Path, tiny_llm:
         monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
         monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
         AppTest.from_file(APP, default_timeout=120).run()  # the engine starts: the workspace and ui.log
-        Docent(ws).upload([("note.md", b"# Note\n\nThe note is private.\n")])
+        Docent(ws).library.upload([("note.md", b"# Note\n\nThe note is private.\n")])
     finally:
         os.umask(old)
     for path in (ws, ws / "uploads"):

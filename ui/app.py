@@ -67,7 +67,7 @@ page = st.navigation(pages)
 with st.sidebar:
     st.markdown(f"### Docent\n`{workspace().name}` workspace")
     with friendly_errors("reading the workspace"):
-        status = docent().status()
+        status = docent().library.status()
         st.caption(f"{status['documents']} documents · {status['chunks']} chunks · {status['pairs']} Q&A pairs")
         run = status["run"]
         st.caption(f"Tuned model: run {run.id}" if run else "Not tuned yet")

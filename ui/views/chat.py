@@ -12,7 +12,7 @@ st.title("Chat with your documents")
 app = docent()
 with friendly_errors("loading the workspace"):
     modes = app.modes()
-    status = app.status()
+    status = app.library.status()
     if status["documents"] == 0:
         st.info(
             "There are no documents yet. Add some on the **Documents** page; then tune a model on the "

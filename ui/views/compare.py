@@ -25,7 +25,7 @@ with friendly_errors("comparing the modes"):
         )
         asked = st.form_submit_button("Compare")
     if asked and question.strip():
-        reference = app.reference_answer(question)
+        reference = app.library.reference_answer(question)
         if reference:
             st.success(f"Reference answer from the evaluation set: **{reference}**")
         columns = st.columns(len(modes))

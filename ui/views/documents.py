@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assistant.service import MAX_UPLOAD_MB
+from assistant.library import MAX_UPLOAD_MB
 from ingest.parse import FORMATS
 from ui.common import docent, friendly_errors
 
@@ -20,7 +20,7 @@ with friendly_errors("adding the documents"):
     )
     if files and st.button("Ingest", type="primary"):
         bar = st.progress(0.0, text="Starting…")
-        report = app.upload(
+        report = app.library.upload(
             [(f.name, f.getvalue()) for f in files],
             on_step=lambda stage, done, total: bar.progress(
                 min(done / max(total, 1), 1.0), text=f"{stage}: {done} of {total}"
@@ -37,7 +37,7 @@ with friendly_errors("adding the documents"):
             st.info(f"{name}: {note}")
 
 with friendly_errors("listing the documents"):
-    documents = app.documents()
+    documents = app.library.documents()
     if not documents:
         st.info("No documents yet: add some above, or run `docent ingest FOLDER` on the command line.")
     else:
@@ -52,14 +52,14 @@ with friendly_errors("listing the documents"):
         with st.expander("Remove a document"):
             chosen = st.selectbox("Document", list(names), key="remove-doc")
             if st.button("Remove it, with its chunks and Q&A pairs"):
-                app.remove_document(names[chosen])
+                app.library.remove_document(names[chosen])
                 st.success(f"{chosen} removed.")
                 st.rerun()
 
         st.subheader("Review Q&A pairs")
         st.caption("Edit, approve or delete the generated pairs before tuning. Held-out questions are for evaluation.")
         chosen = st.selectbox("Document", list(names), key="pairs-doc")
-        pairs = pd.DataFrame(app.pairs(names[chosen]))
+        pairs = pd.DataFrame(app.library.pairs(names[chosen]))
         if pairs.empty:
             st.write("This document has no pairs.")
         else:
@@ -76,11 +76,13 @@ with friendly_errors("listing the documents"):
                 changed = 0
                 for before, after in zip(pairs.to_dict("records"), edited.to_dict("records")):
                     if after["delete"]:
-                        app.review_pair(int(after["id"]), delete=True)
+                        app.library.review_pair(int(after["id"]), delete=True)
                     elif (after["question"], after["answer"]) != (before["question"], before["answer"]):
-                        app.review_pair(int(after["id"]), question=after["question"], answer_text=after["answer"])
+                        app.library.review_pair(
+                            int(after["id"]), question=after["question"], answer_text=after["answer"]
+                        )
                     elif after["approve"] and not before["approve"]:
-                        app.review_pair(int(after["id"]), approve=True)
+                        app.library.review_pair(int(after["id"]), approve=True)
                     else:
                         continue
                     changed += 1

@@ -19,17 +19,17 @@ with friendly_errors("starting the evaluation"), st.form("eval"):
     modes = st.multiselect("Modes", [m for m in ALL_MODES if m in available], default=available)
     limit = st.number_input("Questions (a seeded sample; 0 = all held-out questions)", 0, 10_000, 100, 50)
     if st.form_submit_button("Run evaluation", type="primary") and modes:
-        app.start_eval(modes, int(limit))
+        app.jobs.start_eval(modes, int(limit))
         st.success("The evaluation runs in the background; its report appears below when it is done.")
 
 
 @st.fragment(run_every=5)
 def reports() -> None:
     with friendly_errors("reading the reports"):
-        log = app.log_tail("eval.log", 3)
+        log = app.jobs.log_tail("eval.log", 3)
         if log:
             st.caption(log.splitlines()[-1][-200:])
-        found = app.reports()
+        found = app.jobs.reports()
         if not found:
             st.info("No evaluation yet.")
             return

@@ -14,7 +14,7 @@ app = docent()
 defaults = TuneConfig()
 
 with friendly_errors("starting the run"):
-    status = app.status()
+    status = app.library.status()
     if status["pairs"] == 0:
         st.info("There are no Q&A pairs to train on yet: add documents on the **Documents** page first.")
     elif status["running"]:
@@ -36,7 +36,7 @@ with friendly_errors("starting the run"):
                 help="The run times a few steps first, then gives up epochs, then pairs, to finish in time",
             )  # fmt: skip
             if st.form_submit_button("Start tuning", type="primary"):
-                app.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs),
+                app.jobs.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs),
                                 "time_budget": int(budget)})  # fmt: skip
                 st.success("Tuning started. It goes on if you close this page.")
 
@@ -70,7 +70,7 @@ def progress() -> None:
                 st.caption(f"Epoch {scored['epoch']:g} on held-out questions: both {scored['both']['contains']:.2f}, "
                            f"tuned {scored['tuned']['contains']:.2f}")  # fmt: skip
         if found:
-            db = app.db()
+            db = app.library.db()
             rows = []
             for run in reversed(found):
                 m = run.metrics
@@ -95,7 +95,7 @@ def progress() -> None:
             if latest is not None and "scores" in latest.metrics:
                 st.info(runs.verdict(latest.metrics["scores"]))
             st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
-        log = app.log_tail("tune.log", 8)
+        log = app.jobs.log_tail("tune.log", 8)
         if log:
             with st.expander("Log of the last run"):
                 st.code(log)
