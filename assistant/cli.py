@@ -33,8 +33,9 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
         if f.type in (bool, "bool"):
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            parser.add_argument(flag, dest=f.name, type=value_type(f), default=None,
-                                help=f"{help_text} (default: {f.default})")  # fmt: skip
+            parser.add_argument(
+                flag, dest=f.name, type=value_type(f), default=None, help=f"{help_text} (default: {f.default})"
+            )
 
 
 def config_from(args: argparse.Namespace, cls: type) -> Any:
@@ -47,16 +48,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest
 
     cfg = config_from(args, IngestConfig)
-    report = ingest([Path(p) for p in args.paths], cfg, workspace_path(args.workspace), progress=not args.quiet,
-                    load_llm=load)  # fmt: skip
+    report = ingest(
+        [Path(p) for p in args.paths], cfg, workspace_path(args.workspace), progress=not args.quiet, load_llm=load
+    )
     print(
         f"{workspace_path(args.workspace)}: {report.added} added, {report.updated} updated, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed, {len(report.skipped)} skipped "
         f"({report.seconds:.1f} s)"
     )
     pairs = report.pairs
-    print(f"  {report.chunks} chunks ({report.new_chunks} new); Q&A pairs: {pairs.get('train', 0)} train, "
-          f"{pairs.get('heldout', 0)} held-out questions, {pairs.get('unseen', 0)} on held-out documents")  # fmt: skip
+    print(
+        f"  {report.chunks} chunks ({report.new_chunks} new); Q&A pairs: {pairs.get('train', 0)} train, "
+        f"{pairs.get('heldout', 0)} held-out questions, {pairs.get('unseen', 0)} on held-out documents"
+    )
     for label, lines in (("failed", report.failed), ("skipped", report.skipped), ("note", report.notes)):
         for file, reason in lines:
             print(f"  {label:7s} {file}: {reason}")
@@ -130,8 +134,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
         if unseen:
             shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
-            print(f"Note: run {run.id} is stale: it has not seen {len(unseen)} documents added or changed since "
-                  f"it was trained ({shown}). Run `docent tune` to include them.", file=sys.stderr)  # fmt: skip
+            print(
+                f"Note: run {run.id} is stale: it has not seen {len(unseen)} documents added or changed since "
+                f"it was trained ({shown}). Run `docent tune` to include them.",
+                file=sys.stderr,
+            )
     else:
         llm = LLM(cfg.llm)
     show = None if args.json else lambda t: print(t, end="", flush=True)
@@ -168,12 +175,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def answer_json(result: Any) -> dict[str, Any]:
     """An answer as `docent ask --json` prints it: the text, what the model read, what supports it, and timing."""
     return {
-        "question": result.question, "mode": result.mode, "answer": result.text, "covered": result.covered,
-        "unknown": result.unknown, "sources": [s.to_json() for s in result.sources],
-        "nearby": [s.to_json() for s in result.nearby], "support": [f.to_json() for f in result.support],
-        "unsupported": result.unsupported, "cut": result.cut,
+        "question": result.question,
+        "mode": result.mode,
+        "answer": result.text,
+        "covered": result.covered,
+        "unknown": result.unknown,
+        "sources": [s.to_json() for s in result.sources],
+        "nearby": [s.to_json() for s in result.nearby],
+        "support": [f.to_json() for f in result.support],
+        "unsupported": result.unsupported,
+        "cut": result.cut,
         "timing": {"retrieve_s": result.retrieve_s, **dataclasses.asdict(result.timing)},
-    }  # fmt: skip
+    }
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -217,8 +230,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
     plan = run.config.get("plan")
     expected = f" (expected {plan['total_s']:.0f} s)" if plan else ""
     cut = f" (the {plan['budget_min']:g}-minute budget ran out there)" if plan and "budget_reached_at_step" in m else ""
-    print(f"Run {run.id} finished in {m['seconds']:.0f} s{expected}: {m['steps']} steps{cut}, train loss "
-          f"{m['train_loss']:.3f}{heldout}. Adapter: {run.adapter}")  # fmt: skip
+    print(
+        f"Run {run.id} finished in {m['seconds']:.0f} s{expected}: {m['steps']} steps{cut}, train loss "
+        f"{m['train_loss']:.3f}{heldout}. Adapter: {run.adapter}"
+    )
     if "scores" in m:
         print(runs.verdict(m["scores"]))
     return 0
@@ -235,15 +250,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"No fine-tuning runs in {workspace} yet: run `docent tune`.")
         return 0
     default = runs.latest_finished(workspace)
-    print(f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s} {'both':>5s} {'tuned':>5s} "
-          f"{'retr.':>5s} {'base':>5s}  documents")  # fmt: skip
+    print(
+        f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s} {'both':>5s} {'tuned':>5s} "
+        f"{'retr.':>5s} {'base':>5s}  documents"
+    )
     for run in found:
         m = run.metrics
         loss = f"{m['train_loss']:.3f}" if "train_loss" in m else "-"
         held = f"{m['heldout_loss'][-1][1]:.3f}" if m.get("heldout_loss") else "-"
         scores = runs.mode_scores(m.get("scores", {}))
-        cells = " ".join(f"{scores[k]:5.2f}" if k in scores else f"{'-':>5s}" for k in ("both", "tuned", "retrieval",
-                                                                                          "base"))  # fmt: skip
+        cells = " ".join(
+            f"{scores[k]:5.2f}" if k in scores else f"{'-':>5s}" for k in ("both", "tuned", "retrieval", "base")
+        )
         unseen = runs.unseen_documents(run, db)
         seen = f"stale: {len(unseen)} added or changed since" if unseen else "up to date"
         mark = " *" if default is not None and run.id == default.id else ""
@@ -288,23 +306,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         questions = evaluate.workspace_questions(retriever.db, run.snapshot["documents"] if run else None)
         if not questions:
-            raise ValueError(f"{workspace} has no held-out questions: ingest with --holdout-share above 0, "
-                             "or give --questions FILE")  # fmt: skip
+            raise ValueError(
+                f"{workspace} has no held-out questions: ingest with --holdout-share above 0, or give --questions FILE"
+            )
     questions = evaluate.sample(questions, args.limit, args.seed)
     for file in args.unanswerable or []:
         questions += evaluate.sample(evaluate.file_questions(Path(file), unanswerable=True), args.limit, args.seed)
     meta = {
-        "workspace": str(workspace), "run": run.id if run else None, "modes": modes, "seed": args.seed,
-        "question_set": {"source": args.questions or "held-out questions", "n": len(questions), "limit": args.limit,
-                         **({"unanswerable": args.unanswerable} if args.unanswerable else {})},
-        "index_generation": retriever.generation, "precision": precision.choose(),
-    }  # fmt: skip
+        "workspace": str(workspace),
+        "run": run.id if run else None,
+        "modes": modes,
+        "seed": args.seed,
+        "question_set": {
+            "source": args.questions or "held-out questions",
+            "n": len(questions),
+            "limit": args.limit,
+            **({"unanswerable": args.unanswerable} if args.unanswerable else {}),
+        },
+        "index_generation": retriever.generation,
+        "precision": precision.choose(),
+    }
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     print("Loading models…", file=sys.stderr, flush=True)
     base = run.settings.llm if run and needs_adapter else cfg.llm
     llm = LLM(base, adapter=run.adapter if run and needs_adapter else None)
-    built = evaluate.run(questions, modes, llm, retriever, cfg, folder, {**meta, "created": evaluate.now()},
-                         args.batch_size, args.seed, progress=not args.quiet)  # fmt: skip
+    built = evaluate.run(
+        questions,
+        modes,
+        llm,
+        retriever,
+        cfg,
+        folder,
+        {**meta, "created": evaluate.now()},
+        args.batch_size,
+        args.seed,
+        progress=not args.quiet,
+    )
     if args.out:
         report.write(built, Path(args.out))
     answerable = sum(1 for q in questions if q.answer is not None)
@@ -316,11 +353,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if "support" in s:
                 found = s["support"]
                 in_doc = "" if found["in_gold_doc"] is None else f", {found['in_gold_doc']:.3f} of them in its document"
-                print(f"  {'':10s} not asked {s['not_asked']:.3f}; of {found['answers']} answers given, "
-                      f"{found['supported']:.3f} supported by a sentence of their sources{in_doc}")  # fmt: skip
+                print(
+                    f"  {'':10s} not asked {s['not_asked']:.3f}; of {found['answers']} answers given, "
+                    f"{found['supported']:.3f} supported by a sentence of their sources{in_doc}"
+                )
     if len(questions) > answerable:
-        print(f"\n{len(questions) - answerable} questions the documents do not answer: the share abstained and the "
-              "share answered anyway (invented), with 95% intervals\n")  # fmt: skip
+        print(
+            f"\n{len(questions) - answerable} questions the documents do not answer: the share abstained and the "
+            "share answered anyway (invented), with 95% intervals\n"
+        )
         for mode, s in built["modes"].items():
             u = s["unanswerable"]
             print(
@@ -348,22 +389,42 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if args.llm:
         env["DOCENT_LLM"] = args.llm
     if "DOCENT_PASSWORD" in env and not env["DOCENT_PASSWORD"]:
-        raise ValueError("DOCENT_PASSWORD is set but empty, which would leave the app open: set a password, "
-                         "or unset it to run without one")  # fmt: skip
+        raise ValueError(
+            "DOCENT_PASSWORD is set but empty, which would leave the app open: set a password, "
+            "or unset it to run without one"
+        )
     if args.password:
         env["DOCENT_PASSWORD_HASH"] = access.hash_password(_new_password())
         env.pop("DOCENT_PASSWORD", None)
     protected = env.get("DOCENT_PASSWORD") or env.get("DOCENT_PASSWORD_HASH")
     if args.host not in ("localhost", "127.0.0.1", "::1") and not protected:
-        print(f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
-              "documents. Use --password (or DOCENT_PASSWORD).", file=sys.stderr)  # fmt: skip
+        print(
+            f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
+            "documents. Use --password (or DOCENT_PASSWORD).",
+            file=sys.stderr,
+        )
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
-        "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.maxUploadSize", str(int(MAX_UPLOAD_MB)), "--server.fileWatcherType", "none",
-        "--client.toolbarMode", "viewer",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(int(MAX_UPLOAD_MB)),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     print(f"Docent: http://{args.host}:{args.port} (workspace {env['DOCENT_WORKSPACE']}); Ctrl-C stops it", flush=True)
     os.execve(sys.executable, command, env)
     return 0  # not reached: the process is now the server
@@ -432,15 +493,23 @@ def build_parser() -> argparse.ArgumentParser:
     t = parsers["tune"]
     t.add_argument("--resume", metavar="RUN", help="go on from RUN's last checkpoint, with its settings")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--search", action="append", metavar="SETTING=A,B",
-                   help="try these values on the held-out questions (short probe runs), then train the best; "
-                   "repeat for a grid, e.g. --search learning_rate=1e-3,2e-3")  # fmt: skip
+    t.add_argument(
+        "--search",
+        action="append",
+        metavar="SETTING=A,B",
+        help="try these values on the held-out questions (short probe runs), then train the best; "
+        "repeat for a grid, e.g. --search learning_rate=1e-3,2e-3",
+    )
     add_config_flags(t, TuneConfig)
     v = parsers["eval"]
     v.add_argument("--questions", help="JSONL with question, answer and optionally doc (default: held-out questions)")
-    v.add_argument("--unanswerable", action="append", metavar="FILE",
-                   help="JSONL of questions the documents do not answer (another corpus's), scored on abstaining; "
-                   "repeat for several files")  # fmt: skip
+    v.add_argument(
+        "--unanswerable",
+        action="append",
+        metavar="FILE",
+        help="JSONL of questions the documents do not answer (another corpus's), scored on abstaining; "
+        "repeat for several files",
+    )
     v.add_argument("--limit", type=int, default=0, help="a seeded sample of this many questions of each set (0 = all)")
     v.add_argument("--seed", type=int, default=0, help="seed for the sample and the bootstrap")
     v.add_argument("--modes", default="base,tuned,retrieval,both,oracle", help="comma-separated modes to compare")
@@ -479,8 +548,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except sqlite3.DatabaseError as err:
         db = workspace_path(args.workspace) / "docent.db"
-        print(f"docent {args.command}: {db} is damaged ({err}); restore it from a backup, or ingest into a new "
-              "--workspace", file=sys.stderr)  # fmt: skip
+        print(
+            f"docent {args.command}: {db} is damaged ({err}); restore it from a backup, or ingest into a new "
+            "--workspace",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         kept = "; the workspace is as it was before this command" if args.command == "ingest" else ""

@@ -32,11 +32,14 @@ def check_question(question: str, history: list[tuple[str, str]] | None = None) 
     if not question:
         raise ValueError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(f"the question is {len(question):,} characters long, over the limit of "
-                         f"{MAX_QUESTION_CHARS:,}: ask it in fewer words")  # fmt: skip
+        raise ValueError(
+            f"the question is {len(question):,} characters long, over the limit of "
+            f"{MAX_QUESTION_CHARS:,}: ask it in fewer words"
+        )
     if history and sum(len(q) + len(a) for q, a in history) > MAX_CONVERSATION_CHARS:
-        raise ValueError(f"the conversation is over {MAX_CONVERSATION_CHARS:,} characters long: start a new "
-                         "conversation")  # fmt: skip
+        raise ValueError(
+            f"the conversation is over {MAX_CONVERSATION_CHARS:,} characters long: start a new conversation"
+        )
     return question
 
 
@@ -57,16 +60,20 @@ class AnswerConfig:
     # 0.35 would keep all 60 but turn away only 38 of those gaps.
     min_relevance: float = field(
         default=0.40,
-        metadata={"help": "a question whose closest chunk is less similar than this (cosine) is not asked of the "
-                  "model: the documents don't cover it; 0 asks every question"},
-    )  # fmt: skip
+        metadata={
+            "help": "a question whose closest chunk is less similar than this (cosine) is not asked of the "
+            "model: the documents don't cover it; 0 asks every question"
+        },
+    )
     # bench/relevance.py: of the 100 gaps in the sample company's documents, this turns away 15 more than the
     # similarity alone (61 in all: the Pelican P7, Harbor 4.5, SAP, ...), and no answerable sample or film question.
     check_names: bool = field(
         default=True,
-        metadata={"help": "a question naming what no document mentions (a place, a product, a version: a "
-                  "capitalised word inside a sentence, or a code with digits) is not asked of the model"},
-    )  # fmt: skip
+        metadata={
+            "help": "a question naming what no document mentions (a place, a product, a version: a "
+            "capitalised word inside a sentence, or a code with digits) is not asked of the model"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -122,9 +129,11 @@ class TuneConfig:
     # (README, "Questions the documents do not answer").
     raft_abstain: float = field(
         default=0.0,
-        metadata={"help": "share of the raft examples without their source that answer \"The documents don't say.\" "
-                  "instead of the answer from memory"},
-    )  # fmt: skip
+        metadata={
+            "help": 'share of the raft examples without their source that answer "The documents don\'t say." '
+            "instead of the answer from memory"
+        },
+    )
     max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
     save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})
     score_questions: int = field(
@@ -133,9 +142,11 @@ class TuneConfig:
     )
     check_questions: str = field(
         default="",
-        metadata={"help": "JSONL of your own questions (question, answer) to score each epoch on, in place of "
-                          "Docent's held-out ones, which favour the adapter that learnt their wording"},
-    )  # fmt: skip
+        metadata={
+            "help": "JSONL of your own questions (question, answer) to score each epoch on, in place of "
+            "Docent's held-out ones, which favour the adapter that learnt their wording"
+        },
+    )
     patience: int = field(default=1, metadata={"help": "epochs in a row without a better held-out score before a stop"})
     time_budget: float = field(
         default=0.0,
@@ -161,10 +172,21 @@ class TuneConfig:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.epochs <= 0 or self.learning_rate <= 0:
             raise ValueError("epochs and learning_rate must be positive")
-        if min(self.lora_r, self.lora_alpha, self.batch_size, self.grad_accum, self.raft_k, self.save_steps,
-               self.patience) < 1:  # fmt: skip
-            raise ValueError("lora_r, lora_alpha, batch_size, grad_accum, raft_k, save_steps and patience must be at "
-                             "least 1")  # fmt: skip
+        if (
+            min(
+                self.lora_r,
+                self.lora_alpha,
+                self.batch_size,
+                self.grad_accum,
+                self.raft_k,
+                self.save_steps,
+                self.patience,
+            )
+            < 1
+        ):
+            raise ValueError(
+                "lora_r, lora_alpha, batch_size, grad_accum, raft_k, save_steps and patience must be at least 1"
+            )
         if self.score_questions < 0:
             raise ValueError(f"score_questions must be 0 or more, got {self.score_questions}")
         if not 0 <= self.raft_p <= 1 or not 0 <= self.raft_abstain <= 1 or not 0 <= self.lora_dropout < 1:

@@ -106,8 +106,10 @@ def file_questions(path: Path, unanswerable: bool = False) -> list[Question]:
         unanswered = unanswerable or item.get("answerable") is False or ("answer" in item and item["answer"] is None)
         missing = [k for k in ("question", "answer") if not str(item.get(k, "")).strip()]
         if missing and (missing != ["answer"] or not unanswered):
-            raise ValueError(f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer" '
-                             '(null for a question the documents do not answer)')  # fmt: skip
+            raise ValueError(
+                f'{path}:{number}: no "{missing[0]}" field; each line needs "question" and "answer" '
+                "(null for a question the documents do not answer)"
+            )
         try:
             check_question(str(item["question"]))
         except ValueError as err:
@@ -127,8 +129,16 @@ def workspace_questions(db: sqlite3.Connection, trained: dict[str, str] | None) 
     for p in store.pairs(db, ("heldout", "unseen")):
         doc = docs[p.document]
         unseen = p.split == "unseen" or (trained is not None and trained.get(doc.path) != doc.sha256)
-        out.append(Question(p.question, p.answer, p.document, p.chunk_id,
-                            "unseen documents" if unseen else "trained documents", p.template))  # fmt: skip
+        out.append(
+            Question(
+                p.question,
+                p.answer,
+                p.document,
+                p.chunk_id,
+                "unseen documents" if unseen else "trained documents",
+                p.template,
+            )
+        )
     return out
 
 
@@ -191,8 +201,10 @@ def conversations(
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found = retriever.search(texts, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
     unknown = [unknown_names(t, retriever.words, cfg) for t in texts]
-    messages = [retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg, u) else None
-                for t, s, u in zip(texts, found, unknown, strict=True)]  # fmt: skip
+    messages = [
+        retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg, u) else None
+        for t, s, u in zip(texts, found, unknown, strict=True)
+    ]
     return messages, [s[: cfg.top_k] for s in found]
 
 
@@ -213,8 +225,13 @@ def answer_all(
     done = done or {}
     results: dict[str, Result] = {}
     todo = [q for q in questions if q.question not in done]
-    with tqdm(total=len(questions), initial=len(questions) - len(todo), desc=f"Answering ({mode})", unit="q",
-              disable=not progress) as bar:  # fmt: skip
+    with tqdm(
+        total=len(questions),
+        initial=len(questions) - len(todo),
+        desc=f"Answering ({mode})",
+        unit="q",
+        disable=not progress,
+    ) as bar:
         by_cap: dict[int, list[Question]] = {}
         for q in todo:  # a batch of fact questions is not held up by a longer answer
             by_cap.setdefault(answer_tokens(q.question, cfg.max_new_tokens), []).append(q)
@@ -225,8 +242,17 @@ def answer_all(
                 generated = iter(llm.generate_batch(asked, cap, tuned=mode in USES_ADAPTER) if asked else [])
                 for q, m, s in zip(batch, messages, found):
                     text, cut = unloop(next(generated)) if m is not None else (NOT_COVERED, False)
-                    result = Result(q.question, q.answer, mode, text, score(text, q.answer), s, q.doc,
-                                    covered=m is not None, cut=cut)  # fmt: skip
+                    result = Result(
+                        q.question,
+                        q.answer,
+                        mode,
+                        text,
+                        score(text, q.answer),
+                        s,
+                        q.doc,
+                        covered=m is not None,
+                        cut=cut,
+                    )
                     results[q.question] = result
                     if on_result is not None:
                         on_result(result)
@@ -236,8 +262,17 @@ def answer_all(
             saved = done[q.question]
             sources = [Source(**s) for s in saved["sources"]]
             text, cut = saved["answer"], saved.get("cut", False)
-            results[q.question] = Result(q.question, q.answer, mode, text, score(text, q.answer), sources,
-                                         q.doc, covered=saved.get("covered", True), cut=cut)  # fmt: skip
+            results[q.question] = Result(
+                q.question,
+                q.answer,
+                mode,
+                text,
+                score(text, q.answer),
+                sources,
+                q.doc,
+                covered=saved.get("covered", True),
+                cut=cut,
+            )
     return [results[q.question] for q in questions]
 
 
@@ -304,9 +339,12 @@ def support_summary(results: list[Result]) -> dict[str, Any]:
     held = [r for r in given if r.support]
     known = [r for r in held if r.doc]
     in_doc = [r for r in known if any(_same_doc(f.doc, r.doc) for f in r.support or [])]
-    return {"answers": len(given), "supported": len(held) / len(given),
-            "in_gold_doc": len(in_doc) / len(known) if known else None, "by_meaning": sum(
-                1 for r in held if r.support and r.support[0].how == "meaning") / len(given)}  # fmt: skip
+    return {
+        "answers": len(given),
+        "supported": len(held) / len(given),
+        "in_gold_doc": len(in_doc) / len(known) if known else None,
+        "by_meaning": sum(1 for r in held if r.support and r.support[0].how == "meaning") / len(given),
+    }
 
 
 def retrieval_recall(results: list[Result], k: int) -> dict[str, float]:
@@ -355,7 +393,7 @@ def summarise(results: list[Result], seed: int) -> dict[str, Any]:
             "cut": float(np.mean([r.cut for r in unanswerable])),
             "not_asked": float(np.mean([not r.covered for r in unanswerable])),
             "intervals": {"abstained": [low, high], "hallucinated": [1.0 - high, 1.0 - low]},
-        }  # fmt: skip
+        }
     return out
 
 
@@ -368,14 +406,18 @@ def paired(by_mode: dict[str, list[Result]], key: str = "contains") -> list[dict
         for b in modes[i + 1 :]:
             pairs = [(x, y) for x, y in zip(by_mode[a], by_mode[b]) if x.reference is not None]
             row = {
-                "a": a, "b": b,
+                "a": a,
+                "b": b,
                 "a_only": sum(1 for x, y in pairs if x.scores[key] and not y.scores[key]),
                 "b_only": sum(1 for x, y in pairs if y.scores[key] and not x.scores[key]),
                 "both": sum(1 for x, y in pairs if x.scores[key] and y.scores[key]),
                 "neither": sum(1 for x, y in pairs if not x.scores[key] and not y.scores[key]),
-            }  # fmt: skip
-            held_back = [(x.scores["abstain"], y.scores["abstain"]) for x, y in zip(by_mode[a], by_mode[b])
-                         if x.reference is None]  # fmt: skip
+            }
+            held_back = [
+                (x.scores["abstain"], y.scores["abstain"])
+                for x, y in zip(by_mode[a], by_mode[b])
+                if x.reference is None
+            ]
             if held_back:
                 row["a_abstains_b_invents"] = sum(1 for x, y in held_back if x > y)
                 row["b_abstains_a_invents"] = sum(1 for x, y in held_back if y > x)
@@ -412,8 +454,9 @@ def run(
 ) -> dict[str, Any]:
     """Answer, score and report; answers already in folder/answers.jsonl for the same settings are reused."""
     folder.mkdir(parents=True, exist_ok=True)
-    key = settings_key({"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg),
-                        "fact_tokens": FACT_TOKENS})  # fmt: skip
+    key = settings_key(
+        {"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg), "fact_tokens": FACT_TOKENS}
+    )
     log = folder / "answers.jsonl"
     saved: dict[str, dict[str, dict[str, Any]]] = {}
     if log.exists():
@@ -425,9 +468,15 @@ def run(
     with open(log, "a", encoding="utf-8") as out:
 
         def keep(result: Result) -> None:
-            record = {"key": key, "mode": result.mode, "question": result.question, "answer": result.answer,
-                      "sources": [source_json(s) for s in result.sources], "covered": result.covered,
-                      "cut": result.cut}  # fmt: skip
+            record = {
+                "key": key,
+                "mode": result.mode,
+                "question": result.question,
+                "answer": result.answer,
+                "sources": [source_json(s) for s in result.sources],
+                "covered": result.covered,
+                "cut": result.cut,
+            }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
 
@@ -435,8 +484,7 @@ def run(
             done = saved.get(mode, {})
             if mode == "oracle" and "retrieval" in by_mode and retriever is not None:
                 done = same_reading(questions, by_mode["retrieval"], retriever, cfg) | done
-            by_mode[mode] = answer_all(questions, mode, llm, retriever, cfg, batch_size, progress, done,
-                                       keep)  # fmt: skip
+            by_mode[mode] = answer_all(questions, mode, llm, retriever, cfg, batch_size, progress, done, keep)
     summaries: dict[str, Any] = {}
     timed = questions[:LATENCY_SAMPLE]
     for mode, results in by_mode.items():
@@ -454,7 +502,11 @@ def run(
         if progress:
             print(f"Timing {len(timed)} single answers ({mode})…", flush=True)
         summaries[mode]["latency"] = time_answers(timed, mode, llm, retriever, cfg)
-    built = report.build(by_mode, summaries, {**meta, "settings": asdict(cfg) | {"fact_tokens": FACT_TOKENS},
-                                              "slices": [q.slice for q in questions]}, paired(by_mode))  # fmt: skip
+    built = report.build(
+        by_mode,
+        summaries,
+        {**meta, "settings": asdict(cfg) | {"fact_tokens": FACT_TOKENS}, "slices": [q.slice for q in questions]},
+        paired(by_mode),
+    )
     report.write(built, folder)
     return built

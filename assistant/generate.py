@@ -197,9 +197,13 @@ class LLM:
         batch of 16 costs little more than one answer."""
         encoded = self.encode_batch(conversations)
         with self.answering(tuned) as model:
-            out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
-                                 stopping_criteria=self.stop_looping(encoded["input_ids"].shape[1]),
-                                 pad_token_id=self.tokenizer.pad_token_id)  # fmt: skip
+            out = model.generate(
+                **encoded,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                stopping_criteria=self.stop_looping(encoded["input_ids"].shape[1]),
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
         new = out[:, encoded["input_ids"].shape[1] :]
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
 

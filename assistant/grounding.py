@@ -139,5 +139,8 @@ def support(question: str, answer: str, sources: list[Source], embedder: Embedde
     vectors = embedder.encode([answer] + [text for _, text in sentences])
     closeness = vectors[1:] @ vectors[0]
     order = sorted(range(len(sentences)), key=lambda i: -closeness[i])
-    return [Support(sentences[i][0].rank, sentences[i][0].doc, sentences[i][1], "meaning")
-            for i in order[:MOST_SUPPORT] if closeness[i] >= CLOSE_IN_MEANING]  # fmt: skip
+    return [
+        Support(sentences[i][0].rank, sentences[i][0].doc, sentences[i][1], "meaning")
+        for i in order[:MOST_SUPPORT]
+        if closeness[i] >= CLOSE_IN_MEANING
+    ]

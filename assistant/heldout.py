@@ -38,15 +38,30 @@ def questions(db: Any, limit: int, seed: int, path: str = "") -> list[evaluate.Q
 class HeldOutScores(TrainerCallback):
     """Scores each epoch, keeps the best epoch's adapter in the run, and stops when more epochs stop helping."""
 
-    def __init__(self, asked: list[evaluate.Question], retriever: Any, tokenizer: Any, run: runs.Run, llm: str,
-                 patience: int, bf16: bool, main: bool, progress: bool, source: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        asked: list[evaluate.Question],
+        retriever: Any,
+        tokenizer: Any,
+        run: runs.Run,
+        llm: str,
+        patience: int,
+        bf16: bool,
+        main: bool,
+        progress: bool,
+        source: str = "",
+    ) -> None:
         self.asked, self.retriever, self.tokenizer, self.run, self.llm = asked, retriever, tokenizer, run, llm
         self.patience, self.bf16, self.main, self.progress = patience, bf16, main, progress
         # As the chat answers, but at most 64 tokens: the held-out answers are a name, a date, a number, and the
         # base model's rambling to 160 tokens made scoring the base and retrieval modes cost five minutes here.
         self.cfg = AnswerConfig(llm=llm, max_new_tokens=64)
-        asked_as = {"llm": llm, "index": getattr(retriever, "generation", None), "cfg": asdict(self.cfg),
-                    "questions": [q.question for q in asked]}  # fmt: skip
+        asked_as = {
+            "llm": llm,
+            "index": getattr(retriever, "generation", None),
+            "cfg": asdict(self.cfg),
+            "questions": [q.question for q in asked],
+        }
         self.key = evaluate.settings_key(asked_as)
         self.scores: dict[str, Any] = run.metrics.get("scores") or {"questions": len(asked), "epochs": []}
         self.scores["key"] = self.key
@@ -73,8 +88,9 @@ class HeldOutScores(TrainerCallback):
         try:
             with self._answering(model) as llm:
                 for mode in modes:
-                    results = evaluate.answer_all(self.asked, mode, llm, self.retriever, self.cfg,
-                                                  progress=self.progress)  # fmt: skip
+                    results = evaluate.answer_all(
+                        self.asked, mode, llm, self.retriever, self.cfg, progress=self.progress
+                    )
                     summary = evaluate.summarise(results, seed=0)
                     out[mode] = {k: summary[k] for k in SCORED} | {"intervals": summary["intervals"]}
         finally:
@@ -118,8 +134,7 @@ class HeldOutScores(TrainerCallback):
         stop = [False]
         if self.main:
             before = best_epoch(self.scores)
-            scored = {"epoch": round(epoch, 2), "step": state.global_step,
-                      **self._score(model, ("tuned", "both"))}  # fmt: skip
+            scored = {"epoch": round(epoch, 2), "step": state.global_step, **self._score(model, ("tuned", "both"))}
             self.scores["epochs"].append(scored)
             self._log(scored)
             if before is None or rank(scored["both"]) > rank(before["both"]):
@@ -133,8 +148,11 @@ class HeldOutScores(TrainerCallback):
             if self.progress:
                 both, tuned = scored["both"], scored["tuned"]
                 ended = "; no better than the best epoch, so training stops" if stop[0] else ""
-                print(f"Epoch {scored['epoch']:g} on held-out questions: both {both['contains']:.3f}, tuned "
-                      f"{tuned['contains']:.3f}{ended}", flush=True)  # fmt: skip
+                print(
+                    f"Epoch {scored['epoch']:g} on held-out questions: both {both['contains']:.3f}, tuned "
+                    f"{tuned['contains']:.3f}{ended}",
+                    flush=True,
+                )
         if args.world_size > 1:  # every process stops together
             from accelerate.utils import broadcast_object_list
 

@@ -21,8 +21,10 @@ class Jobs:
         with open(logs / log_name, "ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "assistant.cli", *command, "--workspace", str(self.workspace), "--quiet"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def start_tune(self, settings: dict[str, Any]) -> subprocess.Popen[bytes]:
         flags = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]

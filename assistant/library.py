@@ -133,8 +133,9 @@ class Library:
             if safe != Path(name.replace("\\", "/")).name:
                 report.notes.append((name, f"saved as {safe}"))
         if saved:
-            done = ingest(saved, IngestConfig(), self.workspace, progress=False, embedder=self.embedder(),
-                          on_step=on_step)  # fmt: skip
+            done = ingest(
+                saved, IngestConfig(), self.workspace, progress=False, embedder=self.embedder(), on_step=on_step
+            )
             done.failed = report.failed + done.failed
             done.notes = report.notes + done.notes
             return done
@@ -152,8 +153,14 @@ class Library:
     def pairs(self, doc_id: int | None = None, split: str | None = None) -> list[Pair]:
         return store.pairs(self.db(), split, doc_id)
 
-    def review_pair(self, pair_id: int, question: str | None = None, answer_text: str | None = None,
-                    approve: bool = False, delete: bool = False) -> None:  # fmt: skip
+    def review_pair(
+        self,
+        pair_id: int,
+        question: str | None = None,
+        answer_text: str | None = None,
+        approve: bool = False,
+        delete: bool = False,
+    ) -> None:
         db = self.db()
         if delete:
             store.delete_pair(db, pair_id)

@@ -99,8 +99,12 @@ def score(answer: str, reference: str | None) -> dict[str, float]:
     """`reference` None: the documents do not answer the question, so the right answer is to abstain."""
     if reference is None:
         abstained = abstains(answer)
-        return {"abstain": abstained, "hallucinated": 1.0 - abstained, "loops": loops(answer),
-                "length": float(length(answer))}  # fmt: skip
+        return {
+            "abstain": abstained,
+            "hallucinated": 1.0 - abstained,
+            "loops": loops(answer),
+            "length": float(length(answer)),
+        }
     return {
         "exact": exact_match(answer, reference),
         "f1": f1(answer, reference),

@@ -59,8 +59,14 @@ def quantize(model: Any) -> Any:
     return model.to(torch.bfloat16)
 
 
-def one_token_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                        attention_mask: torch.Tensor | None, **kwargs: Any) -> tuple[torch.Tensor, None]:  # fmt: skip
+def one_token_attention(
+    module: Any,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
     """Attention for a model that shares key/value heads among query heads (GQA, as SmolLM2 and Llama do): for one
     new token, the query heads of each group are read as a group's rows, so that attention runs on the cached keys
     as they are. transformers does this only without a mask, else expands the keys; on a CPU, the expanded

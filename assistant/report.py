@@ -34,14 +34,32 @@ def build(
     first = by_mode[modes[0]] if modes else []
     questions = []
     for i, r in enumerate(first):
-        questions.append({
-            "question": r.question, "reference": r.reference, "doc": r.doc, "slice": meta["slices"][i],
-            "answers": {m: {"text": by_mode[m][i].answer, **by_mode[m][i].scores,
-                            "sources": [{"rank": s.rank, "doc": s.doc, "heading": s.heading, "text": s.text}
-                                        for s in by_mode[m][i].sources], **_grounding(by_mode[m][i])} for m in modes},
-        })  # fmt: skip
-    return {**{k: v for k, v in meta.items() if k != "slices"}, "modes": summaries, "paired": paired,
-            "questions": questions}  # fmt: skip
+        questions.append(
+            {
+                "question": r.question,
+                "reference": r.reference,
+                "doc": r.doc,
+                "slice": meta["slices"][i],
+                "answers": {
+                    m: {
+                        "text": by_mode[m][i].answer,
+                        **by_mode[m][i].scores,
+                        "sources": [
+                            {"rank": s.rank, "doc": s.doc, "heading": s.heading, "text": s.text}
+                            for s in by_mode[m][i].sources
+                        ],
+                        **_grounding(by_mode[m][i]),
+                    }
+                    for m in modes
+                },
+            }
+        )
+    return {
+        **{k: v for k, v in meta.items() if k != "slices"},
+        "modes": summaries,
+        "paired": paired,
+        "questions": questions,
+    }
 
 
 def _grounding(r: Result) -> dict[str, Any]:
@@ -55,9 +73,13 @@ def grounding_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for mode, s in report["modes"].items():
         found = s.get("support")
         if found:
-            rows[mode] = {"answers given": found["answers"], "supported": found["supported"],
-                          "support in its document": found["in_gold_doc"], "not asked": s.get("not_asked", 0.0),
-                          "cut short": s.get("cut", 0.0)}  # fmt: skip
+            rows[mode] = {
+                "answers given": found["answers"],
+                "supported": found["supported"],
+                "support in its document": found["in_gold_doc"],
+                "not asked": s.get("not_asked", 0.0),
+                "cut short": s.get("cut", 0.0),
+            }
     return rows
 
 
@@ -66,8 +88,15 @@ def _grounding_table(report: dict[str, Any]) -> str:
     if not rows:
         return ""
     head = "".join(f"<th>{k}</th>" for k in next(iter(rows.values())))
-    body = "".join(f"<tr><td>{m}</td>" + "".join("<td>-</td>" if v is None else f"<td>{v:.3f}</td>" if isinstance(
-        v, float) else f"<td>{v}</td>" for v in row.values()) + "</tr>" for m, row in rows.items())  # fmt: skip
+    body = "".join(
+        f"<tr><td>{m}</td>"
+        + "".join(
+            "<td>-</td>" if v is None else f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{v}</td>"
+            for v in row.values()
+        )
+        + "</tr>"
+        for m, row in rows.items()
+    )
     return (
         '<h2>What the answers stand on</h2><p class="meta">Of the answers given from sources (abstentions '
         "aside), the share that a sentence of their sources supports, and the share of those whose sentence lies "
@@ -116,12 +145,18 @@ def _bar_chart(report: dict[str, Any], key: str) -> str:
         y = 5 + i * row
         scale = width / top
         parts.append(f'<text x="0" y="{y + 16}" font-size="13">{html.escape(mode)}</text>')
-        parts.append(f'<rect x="80" y="{y + 3}" width="{value * scale:.1f}" height="16" '
-                     f'fill="{COLOURS.get(mode, "#555")}"><title>{value:.3f}</title></rect>')  # fmt: skip
-        parts.append(f'<line x1="{80 + low * scale:.1f}" x2="{80 + high * scale:.1f}" y1="{y + 11}" y2="{y + 11}" '
-                     f'stroke="#222" stroke-width="1.5"/>')  # fmt: skip
-        parts.append(f'<text x="{90 + max(value, high) * scale:.1f}" y="{y + 16}" font-size="12">'
-                     f"{value:.3f} [{low:.3f}, {high:.3f}]</text>")  # fmt: skip
+        parts.append(
+            f'<rect x="80" y="{y + 3}" width="{value * scale:.1f}" height="16" '
+            f'fill="{COLOURS.get(mode, "#555")}"><title>{value:.3f}</title></rect>'
+        )
+        parts.append(
+            f'<line x1="{80 + low * scale:.1f}" x2="{80 + high * scale:.1f}" y1="{y + 11}" y2="{y + 11}" '
+            f'stroke="#222" stroke-width="1.5"/>'
+        )
+        parts.append(
+            f'<text x="{90 + max(value, high) * scale:.1f}" y="{y + 16}" font-size="12">'
+            f"{value:.3f} [{low:.3f}, {high:.3f}]</text>"
+        )
     parts.append("</svg>")
     return f"<figure><figcaption>{LABELS[key]} (95% interval)</figcaption>{''.join(parts)}</figure>"
 
@@ -131,12 +166,16 @@ def _latency_table(report: dict[str, Any]) -> str:
     for mode, stats in report["modes"].items():
         lat = stats.get("latency")
         if lat:
-            rows.append(f"<tr><td>{mode}</td><td>{lat['first_token_p50']:.2f} s</td><td>{lat['first_token_p95']:.2f} s"
-                        f"</td><td>{lat['total_p50']:.2f} s</td><td>{lat['total_p95']:.2f} s</td></tr>")  # fmt: skip
+            rows.append(
+                f"<tr><td>{mode}</td><td>{lat['first_token_p50']:.2f} s</td><td>{lat['first_token_p95']:.2f} s"
+                f"</td><td>{lat['total_p50']:.2f} s</td><td>{lat['total_p95']:.2f} s</td></tr>"
+            )
     if not rows:
         return ""
-    return ("<h2>Latency</h2><table><tr><th>mode</th><th>first token p50</th><th>p95</th><th>whole answer p50</th>"
-            f"<th>p95</th></tr>{''.join(rows)}</table>")  # fmt: skip
+    return (
+        "<h2>Latency</h2><table><tr><th>mode</th><th>first token p50</th><th>p95</th><th>whole answer p50</th>"
+        f"<th>p95</th></tr>{''.join(rows)}</table>"
+    )
 
 
 def right(answer: dict[str, Any], answerable: bool) -> bool:
@@ -149,18 +188,25 @@ def _unanswerable_table(report: dict[str, Any]) -> str:
     for mode, stats in report["modes"].items():
         u = stats.get("unanswerable")
         if u:
-            cells = "".join(f"<td>{u[k]:.3f} [{u['intervals'][k][0]:.3f}, {u['intervals'][k][1]:.3f}]</td>"
-                            for k in ("abstained", "hallucinated"))  # fmt: skip
+            cells = "".join(
+                f"<td>{u[k]:.3f} [{u['intervals'][k][0]:.3f}, {u['intervals'][k][1]:.3f}]</td>"
+                for k in ("abstained", "hallucinated")
+            )
             rows.append(f"<tr><td>{mode}</td><td>{u['n']}</td>{cells}<td>{u['loops']:.3f}</td></tr>")
     if not rows:
         return ""
-    invents = "".join(f"<tr><td>{p['a']} vs {p['b']}</td><td>{p['a_abstains_b_invents']}</td>"
-                      f"<td>{p['b_abstains_a_invents']}</td></tr>" for p in report["paired"]
-                      if "a_abstains_b_invents" in p)  # fmt: skip
-    return ("<h2>Questions the documents do not answer</h2><table><tr><th>mode</th><th>n</th><th>abstained (95% "
-            "interval)</th><th>answered anyway</th><th>loops</th></tr>" + "".join(rows) + "</table>"
-            "<h3>Abstains in one mode, invents in the other</h3><table><tr><th>pair</th><th>first only abstains</th>"
-            f"<th>second only abstains</th></tr>{invents}</table>")  # fmt: skip
+    invents = "".join(
+        f"<tr><td>{p['a']} vs {p['b']}</td><td>{p['a_abstains_b_invents']}</td>"
+        f"<td>{p['b_abstains_a_invents']}</td></tr>"
+        for p in report["paired"]
+        if "a_abstains_b_invents" in p
+    )
+    return (
+        "<h2>Questions the documents do not answer</h2><table><tr><th>mode</th><th>n</th><th>abstained (95% "
+        "interval)</th><th>answered anyway</th><th>loops</th></tr>" + "".join(rows) + "</table>"
+        "<h3>Abstains in one mode, invents in the other</h3><table><tr><th>pair</th><th>first only abstains</th>"
+        f"<th>second only abstains</th></tr>{invents}</table>"
+    )
 
 
 def _standing(answer: dict[str, Any]) -> str:
@@ -182,8 +228,9 @@ def render(report: dict[str, Any]) -> str:
         s = report["modes"][mode]
         cells = "".join(f"<td>{s[k]:.3f}</td>" if k in s else "<td>-</td>" for k in (*HEADLINE, "abstain", "loops"))
         recall = next((f"{v:.3f}" for k, v in s.items() if k.startswith("recall@")), "-")
-        summary_rows.append(f"<tr><td>{mode}</td><td>{s['n']}</td>{cells}<td>{s.get('length', 0):.1f}</td>"
-                            f"<td>{recall}</td></tr>")  # fmt: skip
+        summary_rows.append(
+            f"<tr><td>{mode}</td><td>{s['n']}</td>{cells}<td>{s.get('length', 0):.1f}</td><td>{recall}</td></tr>"
+        )
     paired_rows = "".join(
         f"<tr><td>{p['a']} vs {p['b']}</td><td>{p['a_only']}</td><td>{p['b_only']}</td><td>{p['both']}</td>"
         f"<td>{p['neither']}</td></tr>"
@@ -197,8 +244,11 @@ def render(report: dict[str, Any]) -> str:
         answer_cells = []
         for m in modes:
             a = q["answers"][m]
-            sources = "".join(f"<li><b>[{s['rank']}] {html.escape(s['doc'])}</b> › {html.escape(s['heading'])}<br>"
-                              f"{html.escape(s['text'][:600])}</li>" for s in a["sources"])  # fmt: skip
+            sources = "".join(
+                f"<li><b>[{s['rank']}] {html.escape(s['doc'])}</b> › {html.escape(s['heading'])}<br>"
+                f"{html.escape(s['text'][:600])}</li>"
+                for s in a["sources"]
+            )
             more = f"<details><summary>sources</summary><ol>{sources}</ol></details>" if sources else ""
             cls = "right" if verdicts[m] else "wrong"
             answer_cells.append(f'<td class="{cls}">{html.escape(a["text"])}{_standing(a)}{more}</td>')

@@ -44,10 +44,12 @@ class Retriever:
         hits = self.index.search(vectors, queries, k=k, fusion=fusion)
         found = {s.chunk_id: s for s in self.chunks(sorted({h.chunk_id for top in hits for h in top}))}
         return [
-            [dataclasses.replace(found[h.chunk_id], rank=rank, score=h.score, dense=h.dense)
-             for rank, h in enumerate(top, 1)]
+            [
+                dataclasses.replace(found[h.chunk_id], rank=rank, score=h.score, dense=h.dense)
+                for rank, h in enumerate(top, 1)
+            ]
             for top in hits
-        ]  # fmt: skip
+        ]
 
     def chunks(self, ids: list[int]) -> list[Source]:
         """Chunks by id, as sources (rank and score 0), in the order given."""

@@ -148,8 +148,11 @@ def all_runs(workspace: Path) -> list[Run]:
 def finished_runs(workspace: Path) -> list[Run]:
     """Runs that finished and wrote their adapter, oldest first; the short probes of a settings search and the first
     run of a staged one are not among them (they are listed, but never answer unless named with --run)."""
-    return [r for r in all_runs(workspace) if r.status == "finished" and r.adapter.exists()
-            and not r.config.get("probe") and "staged" not in r.config]  # fmt: skip
+    return [
+        r
+        for r in all_runs(workspace)
+        if r.status == "finished" and r.adapter.exists() and not r.config.get("probe") and "staged" not in r.config
+    ]
 
 
 def latest_finished(workspace: Path) -> Run | None:
@@ -240,8 +243,11 @@ def verdict(scores: dict[str, Any]) -> str:
         return "Not scored: the run ended before its first epoch did."
     base, retrieval = scores["baseline"]["base"], scores["baseline"]["retrieval"]
     both, tuned = best["both"], best["tuned"]
-    asked = f"{scores['questions']} questions of {scores['source']}" if "source" in scores else (
-        f"{scores['questions']} held-out questions")  # fmt: skip
+    asked = (
+        f"{scores['questions']} questions of {scores['source']}"
+        if "source" in scores
+        else (f"{scores['questions']} held-out questions")
+    )
     figures = (
         f"On {asked}, epoch {best['epoch']:g} answered {both['contains']:.2f} "
         f"reading the sources (both) against {retrieval['contains']:.2f} for retrieval alone, and "
@@ -250,12 +256,17 @@ def verdict(scores: dict[str, Any]) -> str:
     if rank(both) > rank(retrieval) and _separate(both, retrieval):
         return f"{figures} Tuning helped: the chat answers in {best_mode(scores)} mode by default."
     if rank(both) > rank(retrieval):
-        own = "" if "source" in scores else (", and Docent's own questions favour the adapter that learnt their "
-                                              "wording")  # fmt: skip
-        return (f"{figures} Reading the sources, the tuned model did about as well as retrieval alone: the difference "
-                f"is within the 95 % intervals of {scores['questions']} questions{own}, so the chat answers in "
-                f"{best_mode(scores)} mode by default. Pick both in the chat to compare, or score the run on "
-                "questions of your own (docent tune --check-questions FILE).")  # fmt: skip
-    advice = ("Try the raft recipe, which reads a source in every example, or a lower learning rate (on the film set "
-              "a lower rate read sources better).")  # fmt: skip
+        own = (
+            "" if "source" in scores else (", and Docent's own questions favour the adapter that learnt their wording")
+        )
+        return (
+            f"{figures} Reading the sources, the tuned model did about as well as retrieval alone: the difference "
+            f"is within the 95 % intervals of {scores['questions']} questions{own}, so the chat answers in "
+            f"{best_mode(scores)} mode by default. Pick both in the chat to compare, or score the run on "
+            "questions of your own (docent tune --check-questions FILE)."
+        )
+    advice = (
+        "Try the raft recipe, which reads a source in every example, or a lower learning rate (on the film set "
+        "a lower rate read sources better)."
+    )
     return f"{figures} Tuning did not help here, so the chat answers in {best_mode(scores)} mode by default. {advice}"

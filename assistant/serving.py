@@ -192,8 +192,11 @@ class Batcher:
             job.pieces.put(None)
             return
         tuned = job.mode in USES_ADAPTER
-        waiting.append(Request(messages, job.cfg.max_new_tokens, tuned, job.pieces, timing=result.timing, asked=job,
-                               answered=result))  # fmt: skip
+        waiting.append(
+            Request(
+                messages, job.cfg.max_new_tokens, tuned, job.pieces, timing=result.timing, asked=job, answered=result
+            )
+        )
 
     def _loop(self) -> None:
         waiting: list[Request] = []
@@ -217,9 +220,14 @@ class Batcher:
         listeners: list[Callable[[str], None]] = [r.put for r in batch]
         streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
         with llm.answering(batch[0].tuned) as model:
-            model.generate(**encoded, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
-                           stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
-                           streamer=streamer, pad_token_id=llm.tokenizer.pad_token_id)  # fmt: skip
+            model.generate(
+                **encoded,
+                max_new_tokens=max(r.max_new_tokens for r in batch),
+                do_sample=False,
+                stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
+                streamer=streamer,
+                pad_token_id=llm.tokenizer.pad_token_id,
+            )
         for request, tokens in zip(batch, streamer.tokens):
             request.timing.tokens = len(tokens)
 

@@ -51,8 +51,9 @@ def answer_loss(model: Any, inputs: dict[str, Any], count: Any = None) -> tuple[
     outputs = model(**inputs, logits_to_keep=keep)
     logits = outputs.logits.float()
     picked = targets[:, keep]
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), picked.reshape(-1), ignore_index=data.IGNORE,
-                           reduction="sum")  # fmt: skip
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), picked.reshape(-1), ignore_index=data.IGNORE, reduction="sum"
+    )
     return loss / (count if count is not None else (picked != data.IGNORE).sum()), outputs
 
 
@@ -127,11 +128,13 @@ class Progress(TrainerCallback):
         elapsed = time.perf_counter() - self.started
         done = max(state.global_step - self.first_step, 1)
         self.run.progress = {
-            "step": state.global_step, "max_steps": state.max_steps, "elapsed_s": round(elapsed, 1),
+            "step": state.global_step,
+            "max_steps": state.max_steps,
+            "elapsed_s": round(elapsed, 1),
             "remaining_s": round(elapsed / done * (state.max_steps - state.global_step), 1),
             "losses": self.losses[-500:],
             "heldout": [(h["epoch"], h["eval_loss"]) for h in state.log_history if "eval_loss" in h],
-        }  # fmt: skip
+        }
         self.run.save()
         self.written = time.perf_counter()
 
@@ -179,8 +182,15 @@ def training_set(cfg: TuneConfig, pairs: list[Pair], search: Any, tokenizer: Any
     return tokenise(examples, tokenizer, eot, cfg.max_length)
 
 
-def estimate(model: Any, train_set: list, collate: PadCollator, cfg: TuneConfig, bf16: bool,
-             scorer: heldout.HeldOutScores | None, processes: int) -> budget.Plan:  # fmt: skip
+def estimate(
+    model: Any,
+    train_set: list,
+    collate: PadCollator,
+    cfg: TuneConfig,
+    bf16: bool,
+    scorer: heldout.HeldOutScores | None,
+    processes: int,
+) -> budget.Plan:
     """The run's time from a few timed steps and answers (each process trains its share of the examples)."""
     loss = lambda model, inputs: answer_loss(model, inputs)[0]  # noqa: E731
     train_s = budget.time_training(model, train_set, collate, loss, cfg.batch_size, bf16, cfg.seed) / processes
@@ -211,15 +221,23 @@ def staged(cfg: TuneConfig, workspace: Path, progress: bool = True, resume: str 
     if resume:
         first = tune(cfg, workspace, resume=resume, progress=progress, staged_as=cfg)
     else:
-        knowledge = dataclasses.replace(cfg, recipe="closed-book", score_questions=0, start_from="",
-                                        time_budget=cfg.time_budget * KNOWLEDGE_SHARE)  # fmt: skip
+        knowledge = dataclasses.replace(
+            cfg, recipe="closed-book", score_questions=0, start_from="", time_budget=cfg.time_budget * KNOWLEDGE_SHARE
+        )
         first = tune(knowledge, workspace, progress=progress, staged_as=cfg)
     if first.status != "finished":
         return first
     spent = first.metrics.get("seconds", 0.0) / 60
     left = max(cfg.time_budget - spent, 1.0) if cfg.time_budget else 0.0
-    reading = dataclasses.replace(cfg, recipe="raft", epochs=cfg.read_epochs, learning_rate=cfg.read_learning_rate,
-                                  grad_accum=cfg.read_grad_accum, start_from=first.id, time_budget=left)  # fmt: skip
+    reading = dataclasses.replace(
+        cfg,
+        recipe="raft",
+        epochs=cfg.read_epochs,
+        learning_rate=cfg.read_learning_rate,
+        grad_accum=cfg.read_grad_accum,
+        start_from=first.id,
+        time_budget=left,
+    )
     if progress:
         print(f"Facts learnt (run {first.id}); now {cfg.read_epochs:g} epoch(s) of reading sources.", flush=True)
     return tune(reading, workspace, progress=progress)
@@ -245,8 +263,10 @@ def tune(
         whole = earlier.staged_as
         if whole is not None:  # the first run of a staged one: it goes on, then the reading run
             if earlier.status == "finished":
-                raise ValueError(f"run {resume} is finished: it is the first part of a staged run, and the reading "
-                                 "run went on from it")  # fmt: skip
+                raise ValueError(
+                    f"run {resume} is finished: it is the first part of a staged run, and the reading "
+                    "run went on from it"
+                )
             return staged(whole, workspace, progress, resume=resume)
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
@@ -287,8 +307,13 @@ def tune(
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
     targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
-    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=targets, task_type="CAUSAL_LM")  # fmt: skip
+    lora = LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=targets,
+        task_type="CAUSAL_LM",
+    )
     if cfg.start_from:  # the earlier run's adapter trains on, with its rank and layers
         earlier = runs.find(workspace, cfg.start_from)
         if not earlier.adapter.exists():
@@ -304,8 +329,18 @@ def tune(
     collate = PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1)
     scorer = None
     if asked:
-        scorer = heldout.HeldOutScores(asked, retriever, tokenizer, run, cfg.llm, cfg.patience, bf16,
-                                       state.is_main_process, progress, cfg.check_questions)  # fmt: skip
+        scorer = heldout.HeldOutScores(
+            asked,
+            retriever,
+            tokenizer,
+            run,
+            cfg.llm,
+            cfg.patience,
+            bf16,
+            state.is_main_process,
+            progress,
+            cfg.check_questions,
+        )
     plan = None
     if resume:  # a resumed run goes on with the epochs and the share of the examples it chose
         train_set = budget.share_of(train_set, (run.config.get("plan") or {}).get("share", 1.0), cfg.seed)
@@ -370,10 +405,14 @@ def tune(
     trainer.remove_callback(ProgressCallback)
     answer_tokens = sum(sum(1 for t in e["labels"] if t != data.IGNORE) for e in train_set)
     if state.is_main_process:
-        run.config = {"tune": dataclasses.asdict(cfg), "base_model": resolve_llm(cfg.llm), "bf16": args.bf16,
-                      "plan": plan.record() if plan is not None else run.config.get("plan"),
-                      **({"probe": probe} if probe else {}),
-                      **({"staged": dataclasses.asdict(staged_as)} if staged_as else {})}  # fmt: skip
+        run.config = {
+            "tune": dataclasses.asdict(cfg),
+            "base_model": resolve_llm(cfg.llm),
+            "bf16": args.bf16,
+            "plan": plan.record() if plan is not None else run.config.get("plan"),
+            **({"probe": probe} if probe else {}),
+            **({"staged": dataclasses.asdict(staged_as)} if staged_as else {}),
+        }
         run.snapshot = runs.snapshot(db)
         run.status = "running"
         run.claim()

@@ -83,13 +83,17 @@ def main() -> None:
     baseline.generation_config.min_new_tokens, llm.stop_ids = None, stop_ids  # type: ignore[method-assign]
     answers = [(plain(baseline, llm.tokenizer, m)[2], ours(llm, m)[2]) for m in conversations]
     threads = torch.get_num_threads()
-    print(f"\n{len(conversations)} retrieval answers x {args.rounds} rounds, prompts of {prompt_tokens:.0f} tokens "
-          f"(3 chunks), {NEW} new tokens; Docent's weights in {llm.precision}; {threads} threads\n")  # fmt: skip
+    print(
+        f"\n{len(conversations)} retrieval answers x {args.rounds} rounds, prompts of {prompt_tokens:.0f} tokens "
+        f"(3 chunks), {NEW} new tokens; Docent's weights in {llm.precision}; {threads} threads\n"
+    )
     print(f"{'':22s} {'first token p50':>16s} {'p95':>7s} {'tokens/s p50':>13s}")
     for name, found in results.items():
         firsts, rates = [f for f, _ in found], [r for _, r in found]
-        print(f"{name:22s} {statistics.median(firsts):14.2f} s {sorted(firsts)[int(0.95 * (len(firsts) - 1))]:5.2f} s "
-              f"{statistics.median(rates):13.1f}")  # fmt: skip
+        print(
+            f"{name:22s} {statistics.median(firsts):14.2f} s {sorted(firsts)[int(0.95 * (len(firsts) - 1))]:5.2f} s "
+            f"{statistics.median(rates):13.1f}"
+        )
     same = sum(a == b for a, b in answers)
     print(f"\nanswers as the model ends them: {same} of {len(answers)} identical to the float32 ones")
     for question, (a, b) in zip(questions, answers):

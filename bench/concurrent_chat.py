@@ -66,8 +66,9 @@ def main() -> None:
     pool = [json.loads(line)["question"] for line in fixture.read_text().splitlines()]
     with tempfile.TemporaryDirectory() as tmp:
         # as in the web app, where pages ingest on their own threads: see service.on_own_thread
-        on_own_thread(lambda: ingest([ROOT / "data" / "sample"], IngestConfig(pairs=False), Path(tmp) / "ws",
-                                     progress=False))  # fmt: skip
+        on_own_thread(
+            lambda: ingest([ROOT / "data" / "sample"], IngestConfig(pairs=False), Path(tmp) / "ws", progress=False)
+        )
         app = Docent(Path(tmp) / "ws")
         batcher = app.batcher()
         session(app, pool[:1], args.mode, [], [])  # warm-up
@@ -77,12 +78,16 @@ def main() -> None:
                 batcher.max_batch = 8 if batched else 1
                 rows.append((n, batched, *measure(app, n, pool, args.questions, args.mode)))
     print(f"\n{args.mode} answers (up to 48 tokens), {args.questions} questions per session, sample corpus\n")
-    print(f"{'sessions':>8s} {'answering':>18s} {'answers/s':>10s} {'latency p50':>12s} {'p95':>8s} "
-          f"{'tokens/s of one answer p50':>27s}")  # fmt: skip
+    print(
+        f"{'sessions':>8s} {'answering':>18s} {'answers/s':>10s} {'latency p50':>12s} {'p95':>8s} "
+        f"{'tokens/s of one answer p50':>27s}"
+    )
     for n, batched, rate, latencies, speeds in rows:
         how = "batched" if batched else "one after another"
-        print(f"{n:8d} {how:>18s} {rate:10.2f} {np.percentile(latencies, 50):10.1f} s "
-              f"{np.percentile(latencies, 95):6.1f} s {np.median(speeds):27.1f}")  # fmt: skip
+        print(
+            f"{n:8d} {how:>18s} {rate:10.2f} {np.percentile(latencies, 50):10.1f} s "
+            f"{np.percentile(latencies, 95):6.1f} s {np.median(speeds):27.1f}"
+        )
 
 
 if __name__ == "__main__":

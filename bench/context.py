@@ -38,8 +38,12 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, help="reuse this workspace (ingested if empty)")
     args = parser.parse_args()
     questions = evaluate.sample(evaluate.file_questions(FILM / "questions.jsonl"), args.questions, args.seed)
-    variants = [("1 chunk", 1, retrieval_messages), ("2 chunks, best last", 2, retrieval_messages),
-                ("3 chunks, best last", 3, retrieval_messages), ("3 chunks, best first", 3, rank_order)]  # fmt: skip
+    variants = [
+        ("1 chunk", 1, retrieval_messages),
+        ("2 chunks, best last", 2, retrieval_messages),
+        ("3 chunks, best last", 3, retrieval_messages),
+        ("3 chunks, best first", 3, rank_order),
+    ]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = args.workspace or Path(tmp) / "ws"
@@ -57,8 +61,9 @@ def main() -> None:
     print(f"{'context':22s} {'contains':>8s} {'interval':>15s} {'F1':>6s} {'length':>7s} {'time':>7s}")
     for name, s, seconds in rows:
         low, high = s["intervals"]["contains"]
-        print(f"{name:22s} {s['contains']:8.3f} [{low:.3f}, {high:.3f}] {s['f1']:6.3f} {s['length']:7.1f} "
-              f"{seconds:6.0f}s")  # fmt: skip
+        print(
+            f"{name:22s} {s['contains']:8.3f} [{low:.3f}, {high:.3f}] {s['f1']:6.3f} {s['length']:7.1f} {seconds:6.0f}s"
+        )
 
 
 if __name__ == "__main__":

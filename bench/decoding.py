@@ -42,8 +42,9 @@ def decode(llm: LLM, prompts: list[Any], cap: int, tuned: bool, way: dict[str, A
     if way.get("stop"):
         kwargs["stopping_criteria"] = llm.stop_looping(encoded["input_ids"].shape[1])
     with llm.answering(tuned) as model:
-        out = model.generate(**encoded, max_new_tokens=cap, do_sample=False, pad_token_id=llm.tokenizer.pad_token_id,
-                             **kwargs)  # fmt: skip
+        out = model.generate(
+            **encoded, max_new_tokens=cap, do_sample=False, pad_token_id=llm.tokenizer.pad_token_id, **kwargs
+        )
     new = out[:, encoded["input_ids"].shape[1] :]
     return [t.strip() for t in llm.tokenizer.batch_decode(new, skip_special_tokens=True)]
 
@@ -67,8 +68,10 @@ def main() -> None:
     retriever = Retriever(args.workspace)
     prompts, _ = conversations(args.mode, questions, retriever, cfg)
     asked = [(q, p) for q, p in zip(questions, prompts, strict=True) if p is not None]  # as the gate lets through
-    print(f"{len(asked)} of {len(questions)} questions asked ({sum(q.answer is not None for q, _ in asked)} "
-          f"answerable), mode {args.mode}\n")  # fmt: skip
+    print(
+        f"{len(asked)} of {len(questions)} questions asked ({sum(q.answer is not None for q, _ in asked)} "
+        f"answerable), mode {args.mode}\n"
+    )
     print("| decoding | contains | loops | cut by the loop stop | words |\n|---|---|---|---|---|")
     for name, way in WAYS.items():
         answers: dict[str, str] = {}
@@ -85,9 +88,11 @@ def main() -> None:
             else {k: (v, False) for k, v in answers.items()}
         )
         right = [contains(cut[q.question][0], q.answer) for q, _ in asked if q.answer is not None]
-        print(f"| {name} | {np.mean(right):.3f} | {np.mean([loops(t) for t, _ in cut.values()]):.3f} | "
-              f"{np.mean([c for _, c in cut.values()]):.3f} | {np.mean([length(t) for t, _ in cut.values()]):.1f} |",
-              flush=True)  # fmt: skip
+        print(
+            f"| {name} | {np.mean(right):.3f} | {np.mean([loops(t) for t, _ in cut.values()]):.3f} | "
+            f"{np.mean([c for _, c in cut.values()]):.3f} | {np.mean([length(t) for t, _ in cut.values()]):.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

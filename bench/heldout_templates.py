@@ -53,12 +53,24 @@ def main() -> None:
         got = [answered[mode][i] for mode in MODES]
         if got[0].scores["contains"] != got[1].scores["contains"]:
             winner = "both" if got[1].scores["contains"] else "retrieval"
-            print(f"  {winner:9} {q.template:9} {q.question[:70]!r} wants {q.answer[:40]!r}; both said "
-                  f"{got[1].answer[:40]!r}")  # fmt: skip
+            print(
+                f"  {winner:9} {q.template:9} {q.question[:70]!r} wants {q.answer[:40]!r}; both said "
+                f"{got[1].answer[:40]!r}"
+            )
     if args.out:
-        answers = {mode: [{"question": r.question, "reference": r.reference, "answer": r.answer,
-                           "contains": r.scores["contains"], "template": q.template}
-                          for r, q in zip(answered[mode], questions)] for mode in MODES}  # fmt: skip
+        answers = {
+            mode: [
+                {
+                    "question": r.question,
+                    "reference": r.reference,
+                    "answer": r.answer,
+                    "contains": r.scores["contains"],
+                    "template": q.template,
+                }
+                for r, q in zip(answered[mode], questions)
+            ]
+            for mode in MODES
+        }
         args.out.write_text(json.dumps({"run": run.id, "table": table, "answers": answers}, indent=1))
 
 

@@ -92,13 +92,17 @@ def main() -> None:
         for pairs in (True, False):
             seconds, docs, chunks = timed_ingest([FILM / "docs"], tmp_path / f"film-{pairs}", embedder, pairs=pairs)
             label = "film set, with Q&A pairs" if pairs else "film set, without pairs"
-            print(f"  {label:34s} {docs} docs, {chunks} chunks in {seconds:6.1f} s: "
-                  f"{docs / seconds:6.1f} docs/s, {chunks / seconds:6.1f} chunks/s")  # fmt: skip
+            print(
+                f"  {label:34s} {docs} docs, {chunks} chunks in {seconds:6.1f} s: "
+                f"{docs / seconds:6.1f} docs/s, {chunks / seconds:6.1f} chunks/s"
+            )
         build_copies(tmp_path / "copies", args.copies)
         ws = tmp_path / "big"
         seconds, docs, chunks = timed_ingest([tmp_path / "copies"], ws, embedder, pairs=False)
-        print(f"  {'sample copies, without pairs':34s} {docs} docs, {chunks} chunks in {seconds:6.1f} s: "
-              f"{docs / seconds:6.1f} docs/s, {chunks / seconds:6.1f} chunks/s")  # fmt: skip
+        print(
+            f"  {'sample copies, without pairs':34s} {docs} docs, {chunks} chunks in {seconds:6.1f} s: "
+            f"{docs / seconds:6.1f} docs/s, {chunks / seconds:6.1f} chunks/s"
+        )
 
         db = Workspace(ws).connect()
         chunks = store.indexed_chunks(db)

@@ -80,9 +80,11 @@ def main() -> None:
             }
             table[name] = {"train_minutes": seconds and round(seconds / 60, 1), **scores}
             took = f"{seconds / 60:5.1f} min" if seconds else ""
-            print(f"{name:60s} film {scores['film']['contains']:.3f} / {scores['film']['f1']:.3f}   "
-                  f"trained {scores['trained']['contains']:.3f} / {scores['trained']['f1']:.3f}   {took}",
-                  flush=True)  # fmt: skip
+            print(
+                f"{name:60s} film {scores['film']['contains']:.3f} / {scores['film']['f1']:.3f}   "
+                f"trained {scores['trained']['contains']:.3f} / {scores['trained']['f1']:.3f}   {took}",
+                flush=True,
+            )
     print(
         f"\n{args.docs} documents, {len(film_qs)} film questions, {len(train_qs)} training questions; "
         "contains / F1 in the tuned mode (base: the model untouched)"

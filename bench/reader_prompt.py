@@ -34,17 +34,22 @@ def question_twice(question: str, sources: list[Source]) -> Messages:
 
 
 def source_words(question: str, sources: list[Source]) -> Messages:
-    system = ("You answer questions using only the numbered sources you are given. Answer in a short phrase, "
-              f'using the words of the source. If the sources do not contain the answer, reply "{DONT_KNOW}"')  # fmt: skip  # noqa: E501
+    system = (
+        "You answer questions using only the numbered sources you are given. Answer in a short phrase, "
+        f'using the words of the source. If the sources do not contain the answer, reply "{DONT_KNOW}"'
+    )
     return [{"role": "system", "content": system}, *retrieval_messages(question, sources)[1:]]
 
 
 EXAMPLE = [  # a worked turn with no domain words: an office's opening hours
-    {"role": "user", "content": "Sources:\n[1] Front desk\nThe front desk is open from 8 am to 5 pm on weekdays. "
-                                "Visitors sign in with their photo ID.\n\nQuestion: Until when is the front desk open "
-                                "on weekdays?"},
+    {
+        "role": "user",
+        "content": "Sources:\n[1] Front desk\nThe front desk is open from 8 am to 5 pm on weekdays. "
+        "Visitors sign in with their photo ID.\n\nQuestion: Until when is the front desk open "
+        "on weekdays?",
+    },
     {"role": "assistant", "content": "5 pm"},
-]  # fmt: skip
+]
 
 
 def one_example(question: str, sources: list[Source]) -> Messages:
@@ -52,8 +57,12 @@ def one_example(question: str, sources: list[Source]) -> Messages:
     return [system, *EXAMPLE, user]
 
 
-VARIANTS = {"today": retrieval_messages, "question twice": question_twice, "source words": source_words,
-            "one example": one_example}  # fmt: skip
+VARIANTS = {
+    "today": retrieval_messages,
+    "question twice": question_twice,
+    "source words": source_words,
+    "one example": one_example,
+}
 
 
 def main() -> None:
@@ -81,8 +90,10 @@ def main() -> None:
         low, high = s["intervals"]["contains"]
         gained = sum(1 for r, t in zip(results, today) if r.scores["contains"] and not t.scores["contains"])
         lost = sum(1 for r, t in zip(results, today) if t.scores["contains"] and not r.scores["contains"])
-        print(f"{name:16s} {s['contains']:8.3f} [{low:.3f}, {high:.3f}] {s['f1']:6.3f} {s['length']:6.1f} "
-              f"{gained:4d} {lost:4d} {seconds:5.0f}s")  # fmt: skip
+        print(
+            f"{name:16s} {s['contains']:8.3f} [{low:.3f}, {high:.3f}] {s['f1']:6.3f} {s['length']:6.1f} "
+            f"{gained:4d} {lost:4d} {seconds:5.0f}s"
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,10 @@ FILM = ROOT.parent / "shared" / "benchmarks" / "film"
 
 def row(name: str, scores: dict[str, float], seconds: float | None = None) -> str:
     took = f"{seconds / 60:6.1f} min" if seconds is not None else ""
-    return (f"{name:24s} {scores['contains']:8.3f} {scores['f1']:6.3f} {scores['exact']:6.3f} "
-            f"{scores['length']:7.1f} {scores['abstain']:8.3f}  {took}")  # fmt: skip
+    return (
+        f"{name:24s} {scores['contains']:8.3f} {scores['f1']:6.3f} {scores['exact']:6.3f} "
+        f"{scores['length']:7.1f} {scores['abstain']:8.3f}  {took}"
+    )
 
 
 def trained_before(ws: Path, cfg: TuneConfig) -> runs.Run | None:

@@ -55,8 +55,10 @@ def main() -> None:
     film = random.Random(0).sample(film, min(args.questions, len(film)))
     sample = [q.question for q in file_questions(FIXTURES / "sample_questions.jsonl")]
     written = [q.question for q in file_questions(FIXTURES / "sample_unanswerable.jsonl")]
-    cases = [("sample", args.sample, sample, {"written (sample company)": written, "film": film}),
-             ("film", args.film / "docs", film, {"sample": sample, "written (sample company)": written})]  # fmt: skip
+    cases = [
+        ("sample", args.sample, sample, {"written (sample company)": written, "film": film}),
+        ("film", args.film / "docs", film, {"sample": sample, "written (sample company)": written}),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, docs, answerable, others in cases:
             ws = Path(tmp) / name
@@ -66,20 +68,28 @@ def main() -> None:
             cfg, kept_unknown = AnswerConfig(), named(retriever, answerable)
             passes = (kept >= cfg.min_relevance) & np.array([not u for u in kept_unknown])
             low = np.percentile(kept, [1, 5, 10, 50])
-            print(f"\n{name} workspace, {len(answerable)} answerable questions: best chunk's similarity at the 1st, "
-                  f"5th, 10th percentile and median {' '.join(f'{v:.3f}' for v in low)}")  # fmt: skip
+            print(
+                f"\n{name} workspace, {len(answerable)} answerable questions: best chunk's similarity at the 1st, "
+                f"5th, 10th percentile and median {' '.join(f'{v:.3f}' for v in low)}"
+            )
             for label, questions in others.items():
                 away = best_similarity(retriever, questions)
                 high = np.percentile(away, [50, 90, 99, 100])
-                print(f"  {len(questions)} unanswerable ({label}): median, 90th, 99th percentile and highest "
-                      f"{' '.join(f'{v:.3f}' for v in high)}")  # fmt: skip
+                print(
+                    f"  {len(questions)} unanswerable ({label}): median, 90th, 99th percentile and highest "
+                    f"{' '.join(f'{v:.3f}' for v in high)}"
+                )
                 for t in THRESHOLDS:
-                    print(f"    gate at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
-                          f"{np.mean(away < t):.3f}")  # fmt: skip
+                    print(
+                        f"    gate at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
+                        f"{np.mean(away < t):.3f}"
+                    )
                 away_unknown = named(retriever, questions)
                 stopped = (away < cfg.min_relevance) | np.array([bool(u) for u in away_unknown])
-                print(f"    gate at {cfg.min_relevance:.2f} with the names check: keeps {np.mean(passes):.3f} of the "
-                      f"answerable, turns away {np.mean(stopped):.3f}")  # fmt: skip
+                print(
+                    f"    gate at {cfg.min_relevance:.2f} with the names check: keeps {np.mean(passes):.3f} of the "
+                    f"answerable, turns away {np.mean(stopped):.3f}"
+                )
                 for q, sim, unknown in zip(questions, away, away_unknown, strict=True):
                     if unknown and sim >= cfg.min_relevance:
                         print(f"      {', '.join(unknown)}: {q}")

@@ -73,8 +73,20 @@ def main() -> None:
         print(f"ingested {args.docs} in {time.perf_counter() - start:.1f} s")
         for fusion in ("rrf", "dense", "bm25"):
             out = Path(tmp) / f"{fusion}.jsonl"
-            docent("search", "--file", str(args.questions), "--json", "-k", "20", "--fusion", fusion,
-                   "--out", str(out), "--workspace", str(workspace))  # fmt: skip
+            docent(
+                "search",
+                "--file",
+                str(args.questions),
+                "--json",
+                "-k",
+                "20",
+                "--fusion",
+                fusion,
+                "--out",
+                str(out),
+                "--workspace",
+                str(workspace),
+            )
             results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
             rows.append((f"docent search, {fusion}", recall([distinct_docs(r["results"]) for r in results], gold)))
     rows.append(("baseline: dense, whole documents", recall(whole_document_baseline(args.docs, questions), gold)))
@@ -83,8 +95,10 @@ def main() -> None:
     for name, m in rows:
         print(f"{name:38s} {m['recall@1']:9.3f} {m['recall@5']:9.3f} {m['mrr']:7.3f}")
     ours, base = rows[0][1], rows[-1][1]
-    print(f"\nfused vs baseline: recall@1 {ours['recall@1'] - base['recall@1']:+.3f}, "
-          f"recall@5 {ours['recall@5'] - base['recall@5']:+.3f}")  # fmt: skip
+    print(
+        f"\nfused vs baseline: recall@1 {ours['recall@1'] - base['recall@1']:+.3f}, "
+        f"recall@5 {ours['recall@5'] - base['recall@5']:+.3f}"
+    )
 
 
 if __name__ == "__main__":

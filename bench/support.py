@@ -55,8 +55,10 @@ def main() -> None:
         for right, values in closeness.items():
             if values:
                 shown = " ".join(f"{v:.2f}" for v in np.percentile(values, [10, 25, 50, 75, 90]))
-                print(f"  not supported in words, {'right' if right else 'wrong'} ({len(values)}): closest sentence's "
-                      f"cosine at the 10th, 25th, 50th, 75th, 90th percentile {shown}")  # fmt: skip
+                print(
+                    f"  not supported in words, {'right' if right else 'wrong'} ({len(values)}): closest sentence's "
+                    f"cosine at the 10th, 25th, 50th, 75th, 90th percentile {shown}"
+                )
 
 
 if __name__ == "__main__":

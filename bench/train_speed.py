@@ -52,11 +52,20 @@ def lora_model():  # type: ignore[no-untyped-def]
 
 def arguments(folder: str, steps: int, bf16: bool, grouped: bool) -> TrainingArguments:
     return TrainingArguments(
-        output_dir=folder, per_device_train_batch_size=8, max_steps=steps, learning_rate=1e-3, bf16=bf16,
-        train_sampling_strategy="group_by_length" if grouped else "random", save_strategy="no", report_to="none",
-        disable_tqdm=True, logging_steps=1000, remove_unused_columns=False, use_cpu=not torch.cuda.is_available(),
+        output_dir=folder,
+        per_device_train_batch_size=8,
+        max_steps=steps,
+        learning_rate=1e-3,
+        bf16=bf16,
+        train_sampling_strategy="group_by_length" if grouped else "random",
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        logging_steps=1000,
+        remove_unused_columns=False,
+        use_cpu=not torch.cuda.is_available(),
         seed=0,
-    )  # fmt: skip
+    )
 
 
 def baseline(examples: list[data.Example], steps: int, bf16: bool, folder: str) -> tuple[Trainer, int]:
@@ -65,10 +74,13 @@ def baseline(examples: list[data.Example], steps: int, bf16: bool, folder: str) 
     texts = [tokenizer.apply_chat_template(e.messages, tokenize=False) for e in examples]
     longest = max(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
     encoded = tokenizer(texts, padding="max_length", max_length=longest, add_special_tokens=False)
-    rows = [{"input_ids": ids, "attention_mask": mask, "labels": list(ids)}
-            for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])]  # fmt: skip
-    trainer = Trainer(model=model, args=arguments(folder, steps, bf16, False), train_dataset=rows,
-                      data_collator=default_data_collator)  # fmt: skip
+    rows = [
+        {"input_ids": ids, "attention_mask": mask, "labels": list(ids)}
+        for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"])
+    ]
+    trainer = Trainer(
+        model=model, args=arguments(folder, steps, bf16, False), train_dataset=rows, data_collator=default_data_collator
+    )
     return trainer, longest
 
 
@@ -77,8 +89,12 @@ def docent(examples: list[data.Example], steps: int, folder: str) -> Trainer:
     eot = end_of_turn_ids(tokenizer, model.generation_config)
     ensure_pad_token(tokenizer, eot)
     rows, _ = tokenise(examples, tokenizer, eot, 4096)
-    return AnswerOnlyTrainer(model=model, args=arguments(folder, steps, bf16_training(), True), train_dataset=rows,
-                             data_collator=PadCollator(tokenizer.pad_token_id))  # fmt: skip
+    return AnswerOnlyTrainer(
+        model=model,
+        args=arguments(folder, steps, bf16_training(), True),
+        train_dataset=rows,
+        data_collator=PadCollator(tokenizer.pad_token_id),
+    )
 
 
 def build(name: str, examples: list[data.Example], steps: int, folder: str) -> tuple[Trainer, int]:
@@ -89,8 +105,12 @@ def build(name: str, examples: list[data.Example], steps: int, folder: str) -> t
 
 def peak_memory_mb(name: str, examples: Path) -> float:
     """Peak memory of one training, in a process of its own that reads the same examples."""
-    out = subprocess.run([sys.executable, __file__, "--only", name, "--examples", str(examples), "--steps", "4"],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--only", name, "--examples", str(examples), "--steps", "4"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.split("PEAK")[-1].strip())
 
 
@@ -143,9 +163,11 @@ def main() -> None:
                 del trainer
         memory = {name: peak_memory_mb(name, saved) for name in speeds}
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
-    print(f"\n{len(examples)} closed-book examples, {per_example:.1f} answer tokens each on average, padded to "
-          f"{longest} tokens in the baseline; {args.steps} steps of 8, {args.rounds} rounds; {device}; "
-          f"Docent in {'bf16' if bf16_training() else 'fp32'}\n")  # fmt: skip
+    print(
+        f"\n{len(examples)} closed-book examples, {per_example:.1f} answer tokens each on average, padded to "
+        f"{longest} tokens in the baseline; {args.steps} steps of 8, {args.rounds} rounds; {device}; "
+        f"Docent in {'bf16' if bf16_training() else 'fp32'}\n"
+    )
     print(f"{'training':18s} {'answer tokens/s':>16s} {'peak memory':>12s} {'vs baseline fp32':>17s}")
     reference = statistics.median(speeds["baseline (fp32)"])
     for name, found in speeds.items():

@@ -58,11 +58,16 @@ def main() -> None:
         sources = Retriever(ws).search([QUESTION], k=answer_cfg.top_k)[0]
         answer, _ = llm.generate(retrieval_messages(QUESTION, sources), answer_cfg.max_new_tokens, tuned=True)
     plan, chosen = run.config["plan"], run.config["tune"]
-    cut = f", the budget ran out at update {run.metrics['budget_reached_at_step']}" if "budget_reached_at_step" in (
-        run.metrics) else ""  # fmt: skip
-    print(f"\ningest {ingested:.0f} s; tuning ({cfg.recipe}, {chosen['epochs']:g} epoch, {plan['share']:.0%} of the "
-          f"examples: {run.metrics['examples']}, {run.metrics['steps']} updates{cut}) {tuned / 60:.1f} min, expected "
-          f"{plan['total_s'] / 60:.1f} min\n")  # fmt: skip
+    cut = (
+        f", the budget ran out at update {run.metrics['budget_reached_at_step']}"
+        if "budget_reached_at_step" in (run.metrics)
+        else ""
+    )
+    print(
+        f"\ningest {ingested:.0f} s; tuning ({cfg.recipe}, {chosen['epochs']:g} epoch, {plan['share']:.0%} of the "
+        f"examples: {run.metrics['examples']}, {run.metrics['steps']} updates{cut}) {tuned / 60:.1f} min, expected "
+        f"{plan['total_s'] / 60:.1f} min\n"
+    )
     scores = run.metrics.get("scores", {})
     if scores:
         shown = runs.mode_scores(scores)

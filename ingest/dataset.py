@@ -35,7 +35,13 @@ def export(db: sqlite3.Connection, file: Path, split: str | None = "train", with
                 "messages": [{"role": "user", "content": p.question}, {"role": "assistant", "content": p.answer}]
             }
             if with_source:  # "kind" is the template's name: the key stays as files exported before have it
-                record["source"] = {"doc": p.document, "heading": p.heading, "chunk_id": p.chunk_id,
-                                    "evidence": p.evidence, "split": p.split, "kind": p.template}  # fmt: skip
+                record["source"] = {
+                    "doc": p.document,
+                    "heading": p.heading,
+                    "chunk_id": p.chunk_id,
+                    "evidence": p.evidence,
+                    "split": p.split,
+                    "kind": p.template,
+                }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return len(found)

@@ -83,13 +83,17 @@ def check_zip(path: Path, max_bytes: int) -> None:
         raise ParseError(f"not a readable Word file ({err}); open and re-save it in Word or LibreOffice") from err
     total = sum(p.file_size for p in parts)
     if total > max_bytes:
-        raise ParseError(f"it expands to {total / 1e6:,.1f} MB, over the {max_bytes / 1e6:g} MB limit; raise "
-                         "--max-file-mb if the file is genuine")  # fmt: skip
+        raise ParseError(
+            f"it expands to {total / 1e6:,.1f} MB, over the {max_bytes / 1e6:g} MB limit; raise "
+            "--max-file-mb if the file is genuine"
+        )
     for part in parts:
         if part.file_size > ZIP_GRACE and part.file_size > ZIP_RATIO * max(part.compress_size, 1):
             ratio = part.file_size / max(part.compress_size, 1)
-            raise ParseError(f"its part {part.filename} inflates {ratio:,.0f} times (to {part.file_size / 1e6:,.1f} "
-                             "MB), as only a zip bomb does")  # fmt: skip
+            raise ParseError(
+                f"its part {part.filename} inflates {ratio:,.0f} times (to {part.file_size / 1e6:,.1f} "
+                "MB), as only a zip bomb does"
+            )
 
 
 def read_text(path: Path, notes: list[str]) -> Iterator[str]:

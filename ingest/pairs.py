@@ -39,8 +39,9 @@ class Phrasing:
     template: str
 
     def pair(self, split: str) -> Pair:
-        return Pair(self.chunk.id, self.fact.key, self.question, self.fact.answer, self.fact.evidence, self.template,
-                    split)  # fmt: skip
+        return Pair(
+            self.chunk.id, self.fact.key, self.question, self.fact.answer, self.fact.evidence, self.template, split
+        )
 
 
 def normalise(question: str) -> str:
@@ -69,8 +70,10 @@ def passage_pairs(chunk: StoredChunk, part: str = "") -> list[Pair]:
     if topic == chunk.title:
         asks = [f"What does {chunk.title} say{suffix}?", f"Summarise {chunk.title}{suffix}."]
     else:
-        asks = [f"What does {chunk.title} say about {topic}{suffix}?",
-                f"Summarise the section '{topic}' of {chunk.title}{suffix}."]  # fmt: skip
+        asks = [
+            f"What does {chunk.title} say about {topic}{suffix}?",
+            f"Summarise the section '{topic}' of {chunk.title}{suffix}.",
+        ]
     return [Pair(chunk.id, key, q, chunk.text, chunk.text, "passage") for q in asks]
 
 

@@ -185,9 +185,15 @@ def _check_embedder(db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedde
 
 
 def _ingest_file(
-    db: sqlite3.Connection, root: Path, file: Path, cfg: IngestConfig, embedder: Embedder, reader: Reader,
-    report: Report, seen: set[str],
-) -> None:  # fmt: skip
+    db: sqlite3.Connection,
+    root: Path,
+    file: Path,
+    cfg: IngestConfig,
+    embedder: Embedder,
+    reader: Reader,
+    report: Report,
+    seen: set[str],
+) -> None:
     shown = str(file)
     seen.add(str(file))
     if file.suffix.lower() not in FORMATS:
@@ -211,8 +217,17 @@ def _ingest_file(
                 cached = store.embeddings_of(db, old.id)
                 store.remove_document(db, old.id)
             parsed = reader.parse(file)
-            doc = Document(0, str(file), str(file.relative_to(root)), parsed.title, parsed.format, digest, size,
-                           holdout=False, ingested_at=_now())  # fmt: skip
+            doc = Document(
+                0,
+                str(file),
+                str(file.relative_to(root)),
+                parsed.title,
+                parsed.format,
+                digest,
+                size,
+                holdout=False,
+                ingested_at=_now(),
+            )
             doc_id = store.add_document(db, doc)
             count = 0
             for ord_, chunk in enumerate(
@@ -289,9 +304,15 @@ def _pair_settings(cfg: IngestConfig) -> str:
 
 
 def _update_pairs(
-    db: sqlite3.Connection, cfg: IngestConfig, embedder: Embedder, index: Index, texts: dict[int, str],
-    holdout_changed: bool, progress: bool, load_llm: LoadLLM | None,
-) -> None:  # fmt: skip
+    db: sqlite3.Connection,
+    cfg: IngestConfig,
+    embedder: Embedder,
+    index: Index,
+    texts: dict[int, str],
+    holdout_changed: bool,
+    progress: bool,
+    load_llm: LoadLLM | None,
+) -> None:
     """Pairs for chunks that have none yet; for every chunk when the pair settings or held-out documents changed."""
     settings = _pair_settings(cfg)
     if holdout_changed or get_meta(db, "pair_settings") != settings:

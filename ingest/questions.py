@@ -287,8 +287,10 @@ def _description_fact(asked: str, sentence: str, chunk: str, name: str) -> Fact 
     if subj.lower() in STOP_START | {"this", "these"} or subj.split()[0] in ("a", "an", "A", "An"):
         return None  # "A site is a physical location": a definition of a word, not a description of a thing
     opener = OPENERS[_pick(asked)]
-    questions = [(f"What kind of {m['noun']} {m['be']} {subj}?", "kind"),
-                 (f"{opener} what kind of {m['noun']} {subj} {m['be']}?", "embedded")]  # fmt: skip
+    questions = [
+        (f"What kind of {m['noun']} {m['be']} {subj}?", "kind"),
+        (f"{opener} what kind of {m['noun']} {subj} {m['be']}?", "embedded"),
+    ]
     return Fact(m["np"], sentence, "kind", questions)
 
 
@@ -306,8 +308,10 @@ ROLES = (
     r"(?:director|writer-director|writer|actor|actress|producer|composer|author|singer|manager|head|lead|"
     r"engineer|officer|president|chair|founder|coordinator|owner|administrator|contact|colleague|designer)"
 )
-FRONTABLE = r"(?:\w+ed|\w+en|due|available|open|closed|valid|located|based|held|set|built|made|paid|sent|kept|run|" \
-            r"born|entitled|eligible|responsible|allowed|able|limited|capped|stored|free|reachable)"  # fmt: skip
+FRONTABLE = (
+    r"(?:\w+ed|\w+en|due|available|open|closed|valid|located|based|held|set|built|made|paid|sent|kept|run|"
+    r"born|entitled|eligible|responsible|allowed|able|limited|capped|stored|free|reachable)"
+)
 
 
 def _wh(sentence: str, start: int, end: int, kind: str) -> tuple[str, int]:
@@ -326,8 +330,9 @@ def _wh(sentence: str, start: int, end: int, kind: str) -> tuple[str, int]:
         return f"how many {unit}", start
     if kind == "number" and prev in NUMBERED:
         return f"which {prev}", start - len(prev) - 1  # "extension 4410" -> "which extension", "on day 30"
-    if kind == "number" and re.match(rf" (?!(?:{'|'.join(NOT_UNITS)})\b)(?:[a-z]{{3}}|[A-Z][a-z]+ [a-z]{{3}})",
-                                     sentence[end:]):  # fmt: skip
+    if kind == "number" and re.match(
+        rf" (?!(?:{'|'.join(NOT_UNITS)})\b)(?:[a-z]{{3}}|[A-Z][a-z]+ [a-z]{{3}})", sentence[end:]
+    ):
         return "how many", start  # "23 countries", "3 Pelican days": a number before a noun counts it
     if kind == "code" and prev in ("version", "firmware", "release", "build", "model"):
         return f"which {prev}", start - len(prev) - 1
@@ -343,8 +348,13 @@ def _is_person(sentence: str, start: int, end: int, prev: str) -> bool:
     person_verbs = (
         r"directed|wrote|founded|leads|manages|approves|signs|said|starred|stars|plays|played|served|composed"
     )
-    return bool(re.match(rf",? (?:is |was |as )?(?:(?:the|our|a|an) )?(?:{ROLES}|{person_verbs}|is composing)\b",
-                         sentence[end:], re.I))  # fmt: skip
+    return bool(
+        re.match(
+            rf",? (?:is |was |as )?(?:(?:the|our|a|an) )?(?:{ROLES}|{person_verbs}|is composing)\b",
+            sentence[end:],
+            re.I,
+        )
+    )
 
 
 def _phrasings(
@@ -417,8 +427,10 @@ NOT_VERBS = {"outside", "inside", "within", "without", "across", "about", "aroun
              "than", "through", "under", "over", "into", "onto", "up", "down", "out", "above", "below", "beyond",
              "along", "against", "among", "past", "until", "via", "versus", "including", "only", "also", "not", "just",
              "even", "both", "either", "neither", "nearly", "almost", "least", "most", "approximately"}  # fmt: skip
-AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|has|have|had|does|do|did|can|could|must|will|would|should|may|"
-                       r"might)\b")  # fmt: skip
+AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|be|has|have|had|does|do|did|can|could|must|will|would|should|may|"
+    r"might)\b"
+)
 SUBORDINATORS = {"although", "though", "because", "unless", "once", "whether", "whilst", "until", "where"}
 NOT_A_VERB = (STOP_START | NOT_UNITS | NUMBER_WORDS | NOT_VERBS) - {"has", "have"}  # the word before an object
 NO_SUBJECT = (STOP_START - DETERMINERS - PLURAL_PRONOUNS) | SUBORDINATORS  # words a subject does not start with
@@ -428,8 +440,10 @@ PAST = {"won": "win", "made": "make", "took": "take", "gave": "give", "sold": "s
         "held": "hold", "built": "build", "told": "tell", "began": "begin", "brought": "bring", "bought": "buy",
         "drew": "draw", "wrote": "write", "found": "find", "left": "leave", "met": "meet", "ran": "run",
         "did": "do"}  # fmt: skip
-NP_END = r"(?:of|for|in|on|at|per|to|by|with|from|after|before|within|during|over|under|each|every|a|an|and|or|if|" \
-         r"when|than|worldwide|later|earlier|ago|long|old)"  # fmt: skip
+NP_END = (
+    r"(?:of|for|in|on|at|per|to|by|with|from|after|before|within|during|over|under|each|every|a|an|and|or|if|"
+    r"when|than|worldwide|later|earlier|ago|long|old)"
+)
 # "how many days" + " of annual leave" + " for every full month": the noun after "of" goes with the question word
 WH_OF = re.compile(rf"^ of (?P<np>(?:[\w'’-]+ ){{0,3}}?[\w'’-]+)(?= {NP_END}\b|$)")
 
@@ -519,8 +533,9 @@ def _mid_sentence(phrase: str, chunk: str, name: str = "") -> str:
     if name and phrase.startswith(name):
         return phrase
     first = phrase.split(" ", 1)[0]
-    if first.lower() in STOP_START or (first[:1].isupper() and not first.isupper() and
-                                        re.search(rf"(?<![.!?] )\b{re.escape(first.lower())}\b", chunk)):  # fmt: skip
+    if first.lower() in STOP_START or (
+        first[:1].isupper() and not first.isupper() and re.search(rf"(?<![.!?] )\b{re.escape(first.lower())}\b", chunk)
+    ):
         return first.lower() + phrase[len(first) :]
     return phrase
 

@@ -60,8 +60,12 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         except ParseError as err:
             conn.send(("error", str(err)))
         except MemoryError:
-            conn.send(("error", f"reading it needs more than {memory_mb} MB of memory; raise --max-parse-mb if "
-                                "the file is genuine"))  # fmt: skip
+            conn.send(
+                (
+                    "error",
+                    f"reading it needs more than {memory_mb} MB of memory; raise --max-parse-mb if the file is genuine",
+                )
+            )
         except Exception as err:  # a parser's own failure: this file's line in the report
             conn.send(("error", f"{type(err).__name__}: {err}"))
 
@@ -123,8 +127,9 @@ class Reader:
         self.left -= time.monotonic() - start
         if not ready:
             self.close()
-            raise ParseError(f"reading it took more than {self.seconds:g} s; raise --max-parse-s if the file is "
-                             "genuine")  # fmt: skip
+            raise ParseError(
+                f"reading it took more than {self.seconds:g} s; raise --max-parse-s if the file is genuine"
+            )
         try:
             return self.conn.recv()
         except (EOFError, OSError):
@@ -133,8 +138,9 @@ class Reader:
             except subprocess.TimeoutExpired:
                 code = None
             self.close()
-            raise ParseError(f"the reader stopped on this file (exit code {code}), as a file built to exhaust "
-                             "memory makes it do") from None  # fmt: skip
+            raise ParseError(
+                f"the reader stopped on this file (exit code {code}), as a file built to exhaust memory makes it do"
+            ) from None
 
     def _child(self) -> Connection:
         if self.process is None or self.process.poll() is not None:
@@ -142,8 +148,12 @@ class Reader:
             ours, theirs = socket.socketpair()
             command = [sys.executable, "-m", "ingest.sandbox", str(theirs.fileno()), str(self.memory_mb)]
             paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]  # Docent itself, installed or not
-            self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)})  # fmt: skip
+            self.process = subprocess.Popen(
+                command,
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+            )
             theirs.close()
             self.conn = Connection(ours.detach())
             if not self.conn.poll(STARTUP_S):

@@ -282,8 +282,11 @@ def set_holdout(db: sqlite3.Connection, doc_id: int, holdout: bool) -> None:
 def totals(db: sqlite3.Connection) -> dict[str, int]:
     """How many documents and chunks the workspace holds, and Q&A pairs for training."""
     count = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-    return {"documents": count("SELECT COUNT(*) FROM documents"), "chunks": count("SELECT COUNT(*) FROM chunks"),
-            "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'")}  # fmt: skip
+    return {
+        "documents": count("SELECT COUNT(*) FROM documents"),
+        "chunks": count("SELECT COUNT(*) FROM chunks"),
+        "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'"),
+    }
 
 
 # Chunks -----------------------------------------------------------------------------------------------------
@@ -404,8 +407,11 @@ def reference_answer(db: sqlite3.Connection, question: str) -> str | None:
 
 def edit_pair(db: sqlite3.Connection, pair_id: int, question: str | None, answer: str | None) -> None:
     """A reviewer's wording replaces the written one (None keeps it), and the pair is marked edited."""
-    db.execute("UPDATE pairs SET question = COALESCE(?, question), answer = COALESCE(?, answer), status = 'edited' "
-               "WHERE id = ?", (question, answer, pair_id))  # fmt: skip
+    db.execute(
+        "UPDATE pairs SET question = COALESCE(?, question), answer = COALESCE(?, answer), status = 'edited' "
+        "WHERE id = ?",
+        (question, answer, pair_id),
+    )
 
 
 def approve_pair(db: sqlite3.Connection, pair_id: int) -> None:
@@ -440,5 +446,7 @@ def add_feedback(db: sqlite3.Connection, given: Iterable[Feedback], wait_s: floa
 
 
 def log_ingest(db: sqlite3.Connection, started: str, finished: str, paths: list[str], report: dict[str, Any]) -> None:
-    db.execute("INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
-               (started, finished, json.dumps(paths), json.dumps(report)))  # fmt: skip
+    db.execute(
+        "INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
+        (started, finished, json.dumps(paths), json.dumps(report)),
+    )

@@ -71,10 +71,17 @@ def tiny_llm(tmp_path_factory, chat_tokenizer) -> Path:
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(chat_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
-        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
-    )  # fmt: skip
+        vocab_size=len(chat_tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        bos_token_id=chat_tokenizer.bos_token_id,
+        eos_token_id=chat_tokenizer.eos_token_id,
+    )
     model = LlamaForCausalLM(config)
     model.generation_config.eos_token_id = chat_tokenizer.eos_token_id
     folder = tmp_path_factory.mktemp("tiny-llm")

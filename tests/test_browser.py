@@ -44,9 +44,11 @@ def start_ui(workspace: Path, **env: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(workspace), "--port", str(port)],
-        env={**os.environ, "DOCENT_LLM": "embedded", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "DOCENT_LLM": "embedded", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     url = f"http://localhost:{port}"
     deadline = time.time() + 120
     while True:

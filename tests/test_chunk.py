@@ -35,9 +35,14 @@ def test_long_section_is_cut_between_sentences_within_budget_with_overlap() -> N
 
 def test_chunks_do_not_cross_headings_and_carry_their_path() -> None:
     blocks = [
-        Block("Handbook", 1), Block("Leave", 2), Block(numbered(8)),
-        Block("Parental leave", 3), Block(numbered(8, 100)), Block("Travel", 2), Block(numbered(8, 200)),
-    ]  # fmt: skip
+        Block("Handbook", 1),
+        Block("Leave", 2),
+        Block(numbered(8)),
+        Block("Parental leave", 3),
+        Block(numbered(8, 100)),
+        Block("Travel", 2),
+        Block(numbered(8, 200)),
+    ]
     chunks = list(chunk_blocks(blocks, words, chunk_tokens=200, overlap=20))
     assert [c.heading for c in chunks] == ["Handbook > Leave", "Handbook > Leave > Parental leave", "Handbook > Travel"]
     assert "fact 100 " in chunks[1].text and "fact 7 " not in chunks[1].text

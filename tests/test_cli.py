@@ -44,8 +44,21 @@ def test_ask_retrieval_answers_from_the_sample_with_sources_and_timing(sample_ws
 
 @pytest.mark.slow
 def test_ask_base_mode_needs_no_workspace(tmp_path: Path, capsys) -> None:
-    assert main(["ask", "What is the capital of France?", "--mode", "base", "--workspace", str(tmp_path / "none"),
-                 "--max-new-tokens", "12"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "ask",
+                "What is the capital of France?",
+                "--mode",
+                "base",
+                "--workspace",
+                str(tmp_path / "none"),
+                "--max-new-tokens",
+                "12",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Paris" in out and "Sources:" not in out
 
@@ -79,9 +92,14 @@ def test_a_damaged_workspace_is_one_sentence_naming_it(tmp_path: Path, capsys, c
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize(("command", "says"), [(["ingest", "DOCS", "--quiet"], "is a file, not a workspace folder"),
-                                               (["search", "vpn"], "is a file, not a workspace folder"),
-                                               (["runs"], "is a file, not a workspace folder")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["ingest", "DOCS", "--quiet"], "is a file, not a workspace folder"),
+        (["search", "vpn"], "is a file, not a workspace folder"),
+        (["runs"], "is a file, not a workspace folder"),
+    ],
+)
 def test_a_workspace_that_is_a_file_is_one_sentence(tmp_path: Path, capsys, command: list[str], says: str) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.md").write_text("# A\n\nSome text.\n")
@@ -122,8 +140,10 @@ def no_server(monkeypatch):  # type: ignore[no-untyped-def]
     return started
 
 
-@pytest.mark.parametrize(("answers", "says"), [(["", ""], "an empty password would leave the web app open"),
-                                               (["one", "two"], "the two passwords differ")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("answers", "says"),
+    [(["", ""], "an empty password would leave the web app open"), (["one", "two"], "the two passwords differ")],
+)
 def test_ui_refuses_an_empty_or_mistyped_password(tmp_path: Path, capsys, monkeypatch, no_server, answers, says):
     given = iter(answers)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(given))
@@ -160,8 +180,10 @@ def test_sigterm_to_docent_ui_leaves_nothing_listening(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(tmp_path / "ws"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 120
         while True:

@@ -45,17 +45,27 @@ def test_a_question_that_asks_for_a_fact_gets_a_short_answer_and_its_own_batch()
             self.calls.append((max_new_tokens, [m[-1]["content"] for m in messages]))
             return ["an answer"] * len(messages)
 
-    questions = [Question(q, "x") for q in ("What does the handbook say about travel?", "Who is the HR Director?",
-                                             "Summarise the VPN runbook.", "How many days of leave are earned?",
-                                             "When was Quillmate founded?")]  # fmt: skip
+    questions = [
+        Question(q, "x")
+        for q in (
+            "What does the handbook say about travel?",
+            "Who is the HR Director?",
+            "Summarise the VPN runbook.",
+            "How many days of leave are earned?",
+            "When was Quillmate founded?",
+        )
+    ]
     llm = Recording()
-    results = answer_all(questions, "base", llm, None, AnswerConfig(max_new_tokens=160), batch_size=2,
-                         progress=False)  # type: ignore[arg-type]  # fmt: skip
+    results = answer_all(questions, "base", llm, None, AnswerConfig(max_new_tokens=160), batch_size=2, progress=False)  # type: ignore[arg-type]
     assert [r.question for r in results] == [q.question for q in questions]  # in the order asked
     caps = {question: cap for cap, asked in llm.calls for question in asked}
-    assert caps == {"Who is the HR Director?": 64, "How many days of leave are earned?": 64,
-                    "When was Quillmate founded?": 64, "What does the handbook say about travel?": 160,
-                    "Summarise the VPN runbook.": 160}  # fmt: skip
+    assert caps == {
+        "Who is the HR Director?": 64,
+        "How many days of leave are earned?": 64,
+        "When was Quillmate founded?": 64,
+        "What does the handbook say about travel?": 160,
+        "Summarise the VPN runbook.": 160,
+    }
     assert all(len({caps[q] for q in asked}) == 1 for _, asked in llm.calls)  # no batch mixes the two
 
 
@@ -119,9 +129,11 @@ def test_paired_table_counts_disagreements() -> None:
 
 def test_unanswerable_questions_are_marked_by_null_or_answerable_false_or_the_whole_file(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
-    rows = [{"question": "Who is the HR Director?", "answer": "Helena Saarikivi", "doc": "hr/employee-handbook.pdf"},
-            {"question": "What is the CEO's favourite colour?", "answer": None, "doc": "hr/employee-handbook.pdf"},
-            {"question": "Who is the CFO's assistant?", "answerable": False}]  # fmt: skip
+    rows = [
+        {"question": "Who is the HR Director?", "answer": "Helena Saarikivi", "doc": "hr/employee-handbook.pdf"},
+        {"question": "What is the CEO's favourite colour?", "answer": None, "doc": "hr/employee-handbook.pdf"},
+        {"question": "Who is the CFO's assistant?", "answerable": False},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     got = file_questions(path)
     assert [q.answer for q in got] == ["Helena Saarikivi", None, None]
@@ -151,8 +163,18 @@ def test_summary_and_paired_table_keep_unanswerable_questions_apart() -> None:
     assert held_back["intervals"]["abstained"][0] <= 1 / 3 <= held_back["intervals"]["abstained"][1]
     assert "unanswerable" not in summarise(retrieval[:2], seed=0)
     rows = paired({"retrieval": retrieval, "both": both})
-    assert rows == [{"a": "retrieval", "b": "both", "a_only": 0, "b_only": 1, "both": 1, "neither": 0,
-                     "a_abstains_b_invents": 0, "b_abstains_a_invents": 1}]  # fmt: skip
+    assert rows == [
+        {
+            "a": "retrieval",
+            "b": "both",
+            "a_only": 0,
+            "b_only": 1,
+            "both": 1,
+            "neither": 0,
+            "a_abstains_b_invents": 0,
+            "b_abstains_a_invents": 1,
+        }
+    ]
 
 
 def test_question_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
@@ -176,8 +198,11 @@ def test_eval_writes_a_report_for_every_mode_and_resumes(
     from assistant.config import TuneConfig
     from assistant.tune import tune
 
-    tune(TuneConfig(llm=str(tiny_llm), recipe="closed-book", epochs=1, max_pairs=16, batch_size=8), own_sample_ws,
-         progress=False)  # fmt: skip
+    tune(
+        TuneConfig(llm=str(tiny_llm), recipe="closed-book", epochs=1, max_pairs=16, batch_size=8),
+        own_sample_ws,
+        progress=False,
+    )
     args = ["eval", "--workspace", str(own_sample_ws), "--limit", "6", "--max-new-tokens", "4", "--quiet",
             "--out", str(tmp_path / "r1")]  # fmt: skip
     assert main(args) == 0
@@ -213,12 +238,34 @@ def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, ow
     from assistant.cli import main
 
     film = tmp_path / "film.jsonl"
-    film.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in [
-        ("Who directed Poor Things?", "Yorgos Lanthimos"), ("When was Oppenheimer released?", "July 21, 2023"),
-        ("What is the capital of France?", "Paris")]))  # fmt: skip
-    args = ["eval", "--workspace", str(own_sample_ws), "--llm", str(tiny_llm), "--modes", "base,retrieval",
-            "--limit", "3", "--unanswerable", str(film), "--max-new-tokens", "4", "--quiet",
-            "--out", str(tmp_path / "r")]  # fmt: skip
+    film.write_text(
+        "".join(
+            json.dumps({"question": q, "answer": a}) + "\n"
+            for q, a in [
+                ("Who directed Poor Things?", "Yorgos Lanthimos"),
+                ("When was Oppenheimer released?", "July 21, 2023"),
+                ("What is the capital of France?", "Paris"),
+            ]
+        )
+    )
+    args = [
+        "eval",
+        "--workspace",
+        str(own_sample_ws),
+        "--llm",
+        str(tiny_llm),
+        "--modes",
+        "base,retrieval",
+        "--limit",
+        "3",
+        "--unanswerable",
+        str(film),
+        "--max-new-tokens",
+        "4",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     assert main(args) == 0
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["question_set"]["unanswerable"] == [str(film)] and report["question_set"]["n"] == 6

@@ -38,9 +38,14 @@ def test_bad_files_cost_one_line_each_and_the_rest_is_ingested(tmp_path: Path, e
     report = run([tmp_path / "docs"], tmp_path / "ws", embedder)
     assert report.added == len(FACTS)
     failed = dict(report.failed)
-    for name, reason in [("corrupt_pdf", "damaged"), ("encrypted_pdf", "password-protected"), ("empty", "empty file"),
-                         ("binary_txt", "binary data"), ("undecodable", "encoding cannot be told"),
-                         ("corrupt_docx", "not a readable Word file")]:  # fmt: skip
+    for name, reason in [
+        ("corrupt_pdf", "damaged"),
+        ("encrypted_pdf", "password-protected"),
+        ("empty", "empty file"),
+        ("binary_txt", "binary data"),
+        ("undecodable", "encoding cannot be told"),
+        ("corrupt_docx", "not a readable Word file"),
+    ]:
         assert reason in failed[str(bad[name])]
     assert [f for f, _ in report.skipped] == [str(bad["unsupported"])]
     assert report.exit_code(strict=False) == 0 and report.exit_code(strict=True) == 1
@@ -130,8 +135,10 @@ def test_killed_ingest_process_leaves_a_consistent_workspace(tmp_path: Path, emb
         write_all(tmp_path / "b" / f"copy{i}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / "b"), "--workspace", str(ws)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     seen = ""
     while "Parsing" not in seen and proc.poll() is None:
         seen += proc.stderr.read(1)

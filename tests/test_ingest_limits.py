@@ -41,8 +41,11 @@ def test_links_that_leave_the_folder_are_not_followed(tmp_path: Path, embedder) 
 
     report = run([docs], tmp_path / "ws", embedder)
     skipped = dict(report.skipped)
-    for link, target in [("x.txt", outside / "secret.txt"), ("more", outside / "private"),
-                         ("passwd.txt", Path("/etc/passwd"))]:  # fmt: skip
+    for link, target in [
+        ("x.txt", outside / "secret.txt"),
+        ("more", outside / "private"),
+        ("passwd.txt", Path("/etc/passwd")),
+    ]:
         assert f"a link to {target}, outside the folder given: not followed" == skipped[str(docs / link)]
     text = stored_text(tmp_path / "ws")
     assert "vault code" not in text and "root:" not in text

@@ -36,8 +36,13 @@ def test_abstention_and_length() -> None:
     assert abstains("I don't know.") == 1.0 and abstains("The sources do not mention it.") == 1.0
     assert abstains("I know: 12 people.") == 0.0
     assert score("Twelve people [1]", "12 people") == {
-        "exact": 0.0, "f1": 0.5, "contains": 0.0, "abstain": 0.0, "loops": 0.0, "length": 2.0,
-    }  # fmt: skip
+        "exact": 0.0,
+        "f1": 0.5,
+        "contains": 0.0,
+        "abstain": 0.0,
+        "loops": 0.0,
+        "length": 2.0,
+    }
 
 
 def test_the_ways_a_model_says_its_sources_do_not_answer_count_as_abstaining() -> None:

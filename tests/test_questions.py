@@ -161,11 +161,14 @@ def test_a_number_that_is_part_of_something_larger_is_not_asked_for(text: str, n
     ("text", "answer"),
     [
         ("Approved by the Quillmate Labs management team on 14 November 2023.", "14 November 2023"),  # no subject
-        ("This code describes the behaviour we expect from everyone who works for Quillmate Labs: employees, board "
-         "members, trainees and contractors.", "Quillmate Labs"),  # the span labels the list after it
+        (
+            "This code describes the behaviour we expect from everyone who works for Quillmate Labs: employees, board "
+            "members, trainees and contractors.",
+            "Quillmate Labs",
+        ),  # the span labels the list after it
         ("Contacts in HR are listed below. HR Business Partner, Riikka Salo: extension 4205.", "Riikka Salo"),
     ],
-)  # fmt: skip
+)
 def test_no_question_from_a_fragment_or_a_label(text: str, answer: str) -> None:
     found = questions_for(text, title="Code of Conduct")
     assert found.get(answer, []) == [], found[answer]

@@ -58,8 +58,9 @@ def test_calls_run_on_the_batcher_thread_and_errors_reach_the_caller(tiny_llm: P
     assert timing.tokens > 0  # the loop went on after the failed call
 
 
-def test_a_question_crosses_to_the_batcher_once_and_is_answered_as_answer_does(tiny_llm: Path, sample_ws: Path,
-                                                                                embedder) -> None:  # fmt: skip
+def test_a_question_crosses_to_the_batcher_once_and_is_answered_as_answer_does(
+    tiny_llm: Path, sample_ws: Path, embedder
+) -> None:
     from assistant.answer import answer
     from assistant.config import AnswerConfig
     from assistant.retrieve import Retriever

@@ -139,8 +139,17 @@ def test_ctrl_c_leaves_a_checkpoint_and_resume_goes_on_from_it(tiny_llm: Path, s
 def test_a_staged_run_learns_closed_book_then_reads_from_that_adapter(tiny_llm: Path, small_ws: Path) -> None:
     from safetensors.torch import load_file
 
-    cfg = settings(tiny_llm, recipe="staged", max_pairs=32, lora_r=8, lora_alpha=16, read_epochs=1,
-                   read_learning_rate=4e-3, read_grad_accum=1, score_questions=3)  # fmt: skip
+    cfg = settings(
+        tiny_llm,
+        recipe="staged",
+        max_pairs=32,
+        lora_r=8,
+        lora_alpha=16,
+        read_epochs=1,
+        read_learning_rate=4e-3,
+        read_grad_accum=1,
+        score_questions=3,
+    )
     reading = tune(cfg, small_ws, progress=False)
     facts = runs.find(small_ws, reading.config["tune"]["start_from"])
     assert facts.id.endswith("staged-facts") and reading.id.endswith("staged-reading")
@@ -265,8 +274,18 @@ def test_ask_in_tuned_and_both_modes_uses_the_adapter_and_warns_when_stale(
     doc.write_text(doc.read_text() + "The Wren room is closed on Fridays.\n")
     ingest([doc.parent], IngestConfig(holdout_share=0.2), small_ws, progress=False, embedder=embedder)
     for mode in ("tuned", "both"):
-        code = main(["ask", "Who approves room bookings?", "--mode", mode, "--workspace", str(small_ws),
-                     "--max-new-tokens", "8"])  # fmt: skip
+        code = main(
+            [
+                "ask",
+                "Who approves room bookings?",
+                "--mode",
+                mode,
+                "--workspace",
+                str(small_ws),
+                "--max-new-tokens",
+                "8",
+            ]
+        )
         out, err = capsys.readouterr()
         assert code == 0 and f"{mode}: retrieval" in out
         assert ("Sources:" in out) == (mode == "both")
@@ -309,8 +328,13 @@ def test_a_run_whose_process_is_gone_is_not_left_running(tmp_path: Path) -> None
     plant_run(tmp_path, "alive", {"host": host, "pid": me.pid, "started": me.create_time()}, True)
     plant_run(tmp_path, "other-host", {"host": host + "-elsewhere", "pid": ended.pid, "started": 1.0}, True)
     status = {r.id: r.status for r in runs.all_runs(tmp_path)}
-    assert status == {"killed-with-checkpoint": "interrupted", "killed-early": "failed", "pid-reused": "interrupted",
-                      "alive": "running", "other-host": "running"}  # fmt: skip
+    assert status == {
+        "killed-with-checkpoint": "interrupted",
+        "killed-early": "failed",
+        "pid-reused": "interrupted",
+        "alive": "running",
+        "other-host": "running",
+    }
     on_disk = json.loads((runs.runs_root(tmp_path) / "killed-with-checkpoint" / "run.json").read_text())
     assert on_disk["status"] == "interrupted" and on_disk["finished"]  # the file no longer says running
 
@@ -387,8 +411,10 @@ def test_tuning_keeps_the_best_epoch_and_stops_when_more_epochs_stop_helping(
             return {m: {"contains": 0.5, "f1": 0.25, "intervals": {}} for m in modes}
         snapshots.append({k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k})
         value = next(scripted)
-        return {"tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
-                "both": {"contains": value, "f1": value / 2, "intervals": {}}}  # fmt: skip
+        return {
+            "tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
+            "both": {"contains": value, "f1": value / 2, "intervals": {}},
+        }
 
     monkeypatch.setattr(heldout.HeldOutScores, "_score", fake_score)
     run = tune(settings(tiny_llm, max_pairs=16, epochs=4, score_questions=5), small_ws, progress=False)
@@ -489,8 +515,7 @@ def test_a_run_whose_estimate_was_short_stops_at_its_budget_and_scores_what_it_t
     monkeypatch.setattr(heldout.HeldOutScores, "seconds_per_answer", lambda *a, **k: 0.01)
     step = AnswerOnlyTrainer.training_step
     monkeypatch.setattr(AnswerOnlyTrainer, "training_step", lambda *a, **k: time.sleep(0.5) or step(*a, **k))
-    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=0.1, score_questions=4), small_ws,
-               progress=False)  # fmt: skip
+    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=0.1, score_questions=4), small_ws, progress=False)
     assert run.config["plan"]["epochs"] == 3  # three epochs of 6 steps were expected to fit in 6 s; each takes 3 s
     reached = run.metrics["budget_reached_at_step"]
     assert run.status == "finished" and run.metrics["steps"] == reached < 18
@@ -510,10 +535,12 @@ def test_a_run_scores_itself_on_the_users_own_questions_when_given(
     path.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in ours.items()))
     asked: set[str] = set()
     answer_all = evaluate.answer_all
-    monkeypatch.setattr(evaluate, "answer_all", lambda questions, *a, **k: asked.update(q.question for q in questions)
-                        or answer_all(questions, *a, **k))  # fmt: skip
-    run = tune(settings(tiny_llm, max_pairs=8, score_questions=10, check_questions=str(path)), small_ws,
-               progress=False)  # fmt: skip
+    monkeypatch.setattr(
+        evaluate,
+        "answer_all",
+        lambda questions, *a, **k: asked.update(q.question for q in questions) or answer_all(questions, *a, **k),
+    )
+    run = tune(settings(tiny_llm, max_pairs=8, score_questions=10, check_questions=str(path)), small_ws, progress=False)
     assert asked == set(ours)  # the user's questions, not the workspace's held-out ones
     scores = run.metrics["scores"]
     assert scores["questions"] == 3 and scores["source"] == "ours.jsonl"
@@ -531,8 +558,9 @@ def test_the_time_estimate_comes_from_timed_steps(tiny_llm: Path, small_ws: Path
     run = tune(settings(tiny_llm, max_pairs=16, score_questions=4), small_ws, progress=False)
     plan = run.config["plan"]
     assert plan["train_s_per_epoch"] > 0 and plan["score_s_per_epoch"] > 0 and plan["epochs"] == 1
-    assert plan["total_s"] == pytest.approx(plan["baseline_s"] + plan["train_s_per_epoch"] + plan["score_s_per_epoch"],
-                                            abs=0.2)  # fmt: skip
+    assert plan["total_s"] == pytest.approx(
+        plan["baseline_s"] + plan["train_s_per_epoch"] + plan["score_s_per_epoch"], abs=0.2
+    )
 
 
 def test_report_to_tensorboard_writes_the_curves_into_the_run(tiny_llm: Path, small_ws: Path) -> None:
@@ -567,19 +595,26 @@ def test_a_search_trains_the_settings_whose_probe_answered_best(tiny_llm: Path, 
         if modes == ("base", "retrieval"):
             return {m: {"contains": 0.3, "f1": 0.2, "intervals": {}} for m in modes}
         value = {1e-3: 0.2, 5e-3: 0.6, 1e-2: 0.4}[self.run.config["tune"]["learning_rate"]]
-        return {"tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
-                "both": {"contains": value, "f1": value / 2, "intervals": {}}}  # fmt: skip
+        return {
+            "tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
+            "both": {"contains": value, "f1": value / 2, "intervals": {}},
+        }
 
     monkeypatch.setattr(heldout.HeldOutScores, "_score", by_learning_rate)
     before = {r.id for r in runs.all_runs(small_ws)}
-    run = search(settings(tiny_llm, max_pairs=16, epochs=2, score_questions=4), small_ws,
-                 ["learning_rate=1e-3,5e-3,1e-2"], progress=False)  # fmt: skip
+    run = search(
+        settings(tiny_llm, max_pairs=16, epochs=2, score_questions=4),
+        small_ws,
+        ["learning_rate=1e-3,5e-3,1e-2"],
+        progress=False,
+    )
     new = [r for r in runs.all_runs(small_ws) if r.id not in before]
     probes = [r for r in new if r.config.get("probe")]
     assert len(probes) == 3 and all(p.config["tune"]["epochs"] == 1 for p in probes)
     # a quarter of the examples, as many whatever the recipe makes of the pairs, and recorded to resume with
-    assert all(p.metrics["examples"] == run.metrics["examples"] // 4 and p.config["plan"]["share"] == 0.25
-               for p in probes)  # fmt: skip
+    assert all(
+        p.metrics["examples"] == run.metrics["examples"] // 4 and p.config["plan"]["share"] == 0.25 for p in probes
+    )
     assert run.config["tune"]["learning_rate"] == 5e-3 and run.config["search"]["chosen"] == {"learning_rate": 5e-3}
     assert run.config["tune"]["epochs"] == 2 and run.config["tune"]["max_pairs"] == 16  # the real run, as asked
     assert [t["both"]["contains"] for t in run.config["search"]["tried"]] == [0.2, 0.6, 0.4]
@@ -608,5 +643,9 @@ def test_the_search_grid_is_every_combination() -> None:
     from assistant.search import candidates
 
     grid = candidates(["learning_rate=1e-3,2e-3", "raft-p=0.8,1.0"])
-    assert grid == [{"learning_rate": 1e-3, "raft_p": 0.8}, {"learning_rate": 1e-3, "raft_p": 1.0},
-                    {"learning_rate": 2e-3, "raft_p": 0.8}, {"learning_rate": 2e-3, "raft_p": 1.0}]  # fmt: skip
+    assert grid == [
+        {"learning_rate": 1e-3, "raft_p": 0.8},
+        {"learning_rate": 1e-3, "raft_p": 1.0},
+        {"learning_rate": 2e-3, "raft_p": 0.8},
+        {"learning_rate": 2e-3, "raft_p": 1.0},
+    ]

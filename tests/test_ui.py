@@ -360,15 +360,21 @@ def test_the_chat_defaults_to_the_mode_that_measured_best(app: AppTest, ui_ws: P
 
     name = "29990101-000000-scored"  # newer than any other run: the one the app answers with
     run = runs.Run(name, runs.runs_root(ui_ws) / name, status="finished", created="2999-01-01T00:00:00+00:00")
-    run.metrics = {"scores": {"questions": 100, "baseline": {"base": cell(0.05), "retrieval": cell(0.5)},
-                              "epochs": [{"epoch": 1, "step": 9, "both": cell(0.35), "tuned": cell(0.1)}]}}  # fmt: skip
+    run.metrics = {
+        "scores": {
+            "questions": 100,
+            "baseline": {"base": cell(0.05), "retrieval": cell(0.5)},
+            "epochs": [{"epoch": 1, "step": 9, "both": cell(0.35), "tuned": cell(0.1)}],
+        }
+    }
     run.save()
     run.adapter.mkdir()
     try:
         chat = AppTest.from_file(APP, default_timeout=120).run()
         assert chat.segmented_control[0].value == "retrieval"
-        assert any("each mode answered: base 0.05 · tuned 0.10 · retrieval 0.50 · both 0.35" in c.value
-                   for c in chat.caption)  # fmt: skip
+        assert any(
+            "each mode answered: base 0.05 · tuned 0.10 · retrieval 0.50 · both 0.35" in c.value for c in chat.caption
+        )
         tune = chat.switch_page(str(PAGES / "tune.py")).run()
         assert any("Tuning did not help here, so the chat answers in retrieval mode" in i.value for i in tune.info)
     finally:

@@ -44,19 +44,32 @@ def reports() -> None:
                 st.bar_chart(summary[metric], horizontal=True, height=220)
         standing = grounding_rows(report)
         if standing:
-            st.caption("What the answers stand on: of the answers given from sources, the share a sentence of "
-                       "them supports and the share whose sentence is in the question's own document; questions "
-                       "kept from the model because no source is about them; answers cut short when they began to "
-                       "repeat")  # fmt: skip
+            st.caption(
+                "What the answers stand on: of the answers given from sources, the share a sentence of "
+                "them supports and the share whose sentence is in the question's own document; questions "
+                "kept from the model because no source is about them; answers cut short when they began to "
+                "repeat"
+            )
             st.dataframe(pd.DataFrame(standing).T, use_container_width=True)
         held_back = {m: s["unanswerable"] for m, s in report["modes"].items() if "unanswerable" in s}
         if held_back:
-            st.caption("Questions the documents do not answer: the share each mode abstained on, and the share it "
-                       "answered anyway (invented)")  # fmt: skip
-            table = {m: {"questions": u["n"], "abstained": u["abstained"], "invented": u["hallucinated"],
-                         "loops": u["loops"]} for m, u in held_back.items()}  # fmt: skip
-            st.dataframe(pd.DataFrame(table).T.style.format("{:.3f}", subset=["abstained", "invented", "loops"]),
-                         use_container_width=True)  # fmt: skip
+            st.caption(
+                "Questions the documents do not answer: the share each mode abstained on, and the share it "
+                "answered anyway (invented)"
+            )
+            table = {
+                m: {
+                    "questions": u["n"],
+                    "abstained": u["abstained"],
+                    "invented": u["hallucinated"],
+                    "loops": u["loops"],
+                }
+                for m, u in held_back.items()
+            }
+            st.dataframe(
+                pd.DataFrame(table).T.style.format("{:.3f}", subset=["abstained", "invented", "loops"]),
+                use_container_width=True,
+            )
         latency = {m: s["latency"] for m, s in report["modes"].items() if "latency" in s}
         if latency:
             st.caption("Latency (seconds)")

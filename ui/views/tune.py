@@ -32,12 +32,23 @@ with friendly_errors("starting the run"):
             rate = st.number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e")
             pairs = st.number_input("Train on at most this many pairs (0 = all)", 0, 100_000, 0, 100)
             budget = st.number_input(
-                "Time budget in minutes (0 = no limit)", 0, 24 * 60, 0, 5,
+                "Time budget in minutes (0 = no limit)",
+                0,
+                24 * 60,
+                0,
+                5,
                 help="The run times a few steps first, then gives up epochs, then pairs, to finish in time",
-            )  # fmt: skip
+            )
             if st.form_submit_button("Start tuning", type="primary"):
-                app.jobs.start_tune({"recipe": recipe, "epochs": epochs, "learning_rate": rate, "max_pairs": int(pairs),
-                                "time_budget": int(budget)})  # fmt: skip
+                app.jobs.start_tune(
+                    {
+                        "recipe": recipe,
+                        "epochs": epochs,
+                        "learning_rate": rate,
+                        "max_pairs": int(pairs),
+                        "time_budget": int(budget),
+                    }
+                )
                 st.success("Tuning started. It goes on if you close this page.")
 
 
@@ -53,8 +64,10 @@ def progress() -> None:
                 continue
             plan = run.config.get("plan")
             if plan:
-                st.caption(f"Expected to take about {plan['total_s'] / 60:.0f} min on this machine"
-                           + (f" (budget {plan['budget_min']:g} min)" if plan.get("budget_min") else ""))  # fmt: skip
+                st.caption(
+                    f"Expected to take about {plan['total_s'] / 60:.0f} min on this machine"
+                    + (f" (budget {plan['budget_min']:g} min)" if plan.get("budget_min") else "")
+                )
             if p.get("scoring"):
                 st.write(f"Answering the held-out questions in {' and '.join(p['scoring'])} mode…")
             left = p["remaining_s"]
@@ -67,8 +80,10 @@ def progress() -> None:
             if p["heldout"]:
                 st.caption("Held-out loss by epoch: " + ", ".join(f"{e:g}: {v:.3f}" for e, v in p["heldout"]))
             for scored in run.metrics.get("scores", {}).get("epochs", []):
-                st.caption(f"Epoch {scored['epoch']:g} on held-out questions: both {scored['both']['contains']:.2f}, "
-                           f"tuned {scored['tuned']['contains']:.2f}")  # fmt: skip
+                st.caption(
+                    f"Epoch {scored['epoch']:g} on held-out questions: both {scored['both']['contains']:.2f}, "
+                    f"tuned {scored['tuned']['contains']:.2f}"
+                )
         if found:
             db = app.library.db()
             rows = []
