@@ -124,10 +124,10 @@ def file_questions(path: Path, unanswerable: bool = False) -> list[Question]:
 def workspace_questions(db: sqlite3.Connection, trained: dict[str, str] | None) -> list[Question]:
     """The held-out questions; those on documents the adapter never saw (kept out, or added or changed since
     the run in `trained`, {path: sha256}) form their own slice."""
-    docs = {d.name: d for d in store.documents(db)}
+    docs = {d.id: d for d in store.documents(db)}
     out = []
     for p in store.pairs(db, ("heldout", "unseen")):
-        doc = docs[p.document]
+        doc = docs[p.doc_id]
         unseen = p.split == "unseen" or (trained is not None and trained.get(doc.path) != doc.sha256)
         out.append(
             Question(

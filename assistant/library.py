@@ -1,5 +1,6 @@
 """What the web app reads and changes in the workspace: its state, documents and uploads, Q&A pairs, feedback.
-Every query goes through the store; nothing here loads a model (an upload reuses the engine's embedder)."""
+Every query goes through the store. An upload is embedded with the engine's embedder once the engine has loaded
+one; before that (the first documents of an empty workspace), the ingest loads its own."""
 
 from __future__ import annotations
 

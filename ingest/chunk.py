@@ -57,7 +57,7 @@ def chunk_blocks(
 
     def emit(keep_overlap: bool) -> Iterator[Chunk]:
         nonlocal units, size
-        if any(not u.repeated for u in units):
+        if any(not u.repeated and u.n_tokens > 0 for u in units):
             yield Chunk(heading, _join(units), sum(u.n_tokens for u in units))
         tail: list[_Unit] = []
         if keep_overlap:

@@ -75,6 +75,7 @@ class Pair:
     status: str = "generated"  # generated, approved or edited (in the web app)
     document: str = ""  # its document's name, when read back
     heading: str = ""  # its chunk's heading path, when read back
+    doc_id: int = 0  # its document's id, when read back (names repeat across the folders ingested)
 
 
 @dataclass

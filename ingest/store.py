@@ -362,7 +362,7 @@ def sources(db: sqlite3.Connection, ids: list[int]) -> list[Source]:
 # Q&A pairs --------------------------------------------------------------------------------------------------
 
 PAIR = """SELECT p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind, p.split, p.id, p.status, d.name,
-                 c.heading
+                 c.heading, d.id
           FROM pairs p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id"""
 
 

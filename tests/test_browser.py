@@ -143,17 +143,17 @@ def test_every_page_opens(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"page-{name.lower()}.png"), full_page=True)
 
 
-def test_no_page_address_shows_anything_without_the_password(sample_ws: Path, browser) -> None:
+def test_no_page_address_shows_anything_without_the_password(own_sample_ws: Path, browser) -> None:
     """A fresh server with a password: every page's address opened directly, in a new session each, shows the
     password form and no document, passage or upload control. The pages are found in ui/views, so a page added
     later is tried too. Then the right password opens the page asked for, so the test sees content when it is
     there."""
     from assistant import access
 
-    names = [d.name for d in store.documents(Workspace(sample_ws).connect())]
+    names = [d.name for d in store.documents(Workspace(own_sample_ws).connect())]
     views = sorted(p.stem for p in (ROOT / "ui" / "views").glob("*.py"))
     assert {"chat", "compare", "documents", "evaluate", "tune"} <= set(views)
-    url, process = start_ui(sample_ws, DOCENT_PASSWORD_HASH=access.hash_password("s3cret"))
+    url, process = start_ui(own_sample_ws, DOCENT_PASSWORD_HASH=access.hash_password("s3cret"))
     try:
         for path in ["", *views, "no-such-page"]:
             context = browser.new_context()  # a new browser session: nobody signed in

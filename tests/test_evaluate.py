@@ -283,3 +283,28 @@ def test_eval_scores_another_corpus_questions_as_unanswerable(tiny_llm: Path, ow
     assert "Questions the documents do not answer" in (tmp_path / "r" / "report.html").read_text()
     out = capsys.readouterr().out
     assert "3 questions with an answer" in out and "3 questions the documents do not answer" in out
+
+
+def test_held_out_questions_of_two_documents_with_one_name_keep_their_own_slice(tmp_path: Path, embedder) -> None:
+    from assistant.evaluate import workspace_questions
+    from ingest import store
+    from ingest.config import IngestConfig
+    from ingest.pipeline import ingest
+    from ingest.store import Workspace
+
+    for team, room in (("hr", "Heron"), ("it", "Osprey")):
+        (tmp_path / team).mkdir()
+        (tmp_path / team / "policy.md").write_text(
+            f"# Policy\n\nThe {room} room seats 12 people and is booked through Kompassi.\n"
+            f"The {room} room was renovated in March 2023 by Lindqvist Interiors.\n"
+        )
+    ingest([tmp_path / "hr", tmp_path / "it"], IngestConfig(holdout_share=0.9), tmp_path / "ws", progress=False,
+           embedder=embedder)  # fmt: skip
+    db = Workspace(tmp_path / "ws").connect()
+    hr, it = sorted(store.documents(db), key=lambda d: d.path)
+    assert hr.name == it.name == "policy.md"
+    trained = {hr.path: hr.sha256, it.path: "changed since"}  # the run saw hr's as it is, it's before a change
+    found = workspace_questions(db, trained)
+    path_of = {s.chunk_id: s.path for s in store.sources(db, [q.chunk_id for q in found if q.chunk_id is not None])}
+    slices = {(path_of[q.chunk_id], q.slice) for q in found if q.chunk_id is not None}
+    assert slices == {(hr.path, "trained documents"), (it.path, "unseen documents")}

@@ -95,7 +95,7 @@ def progress() -> None:
                     {
                         "run": run.id,
                         "status": run.status,
-                        "recipe": run.settings.recipe if "tune" in run.config else None,
+                        "recipe": run.config.get("tune", {}).get("recipe"),  # as recorded, even by an older Docent
                         "steps": m.get("steps"),
                         "minutes": round(m["seconds"] / 60, 1) if "seconds" in m else None,
                         "expected": round(run.config["plan"]["total_s"] / 60, 1) if run.config.get("plan") else None,
