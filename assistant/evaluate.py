@@ -22,7 +22,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,38 +32,15 @@ import numpy as np
 from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, support, unknown_names
+from assistant.grounding import NEARBY, NOT_COVERED, covered, support, unknown_names
 from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
+from assistant.results import Question, Result
 from assistant.retrieve import Retriever, Source
 from ingest import store
 
 ALL_MODES = ("base", "tuned", "retrieval", "both", "oracle")
 LATENCY_SAMPLE = 12  # questions answered one at a time, streaming, to time the first token and the whole answer
-
-
-@dataclass
-class Question:
-    question: str
-    answer: str | None  # None: the documents do not answer it, and the right answer is to say so
-    doc: str = ""  # document name (path as ingested) or file name; "" when unknown
-    chunk_id: int | None = None
-    slice: str = "file"  # "trained documents", "unseen documents" or "file"
-    template: str = ""  # the phrasing a held-out question was written in ("passive", "in-place"…)
-
-
-@dataclass
-class Result:
-    question: str
-    reference: str | None
-    mode: str
-    answer: str
-    scores: dict[str, float]
-    sources: list[Source] = field(default_factory=list)
-    doc: str = ""
-    covered: bool = True  # False: the relevance gate answered without asking the model
-    cut: bool = False  # stopped when it began to repeat itself
-    support: list[Support] | None = None  # the sentences that hold the answer; None when not looked for
 
 
 # A question that asks for a fact (a name, a date, a number, a kind) is answered in a few words; past 64 tokens

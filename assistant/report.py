@@ -10,12 +10,10 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.metrics import HEADLINE
-
-if TYPE_CHECKING:
-    from assistant.evaluate import Result
+from assistant.results import Result
 
 COLOURS = {"base": "#8a8f98", "tuned": "#d9822b", "retrieval": "#2b7bd9", "both": "#1f9e6e", "oracle": "#7a4fd1"}
 NOT_ANSWERED = "(not in the documents: abstaining is right)"
