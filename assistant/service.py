@@ -21,7 +21,7 @@ from assistant.answer import Answer
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.jobs import Jobs
 from assistant.library import Library
-from ingest.store import Workspace, get_meta
+from ingest.store import get_meta
 
 T = TypeVar("T")
 
@@ -51,7 +51,6 @@ def on_own_thread(load: Callable[[], T]) -> T:
 class Docent:
     def __init__(self, workspace: Path, llm: str = "embedded"):
         self.workspace = workspace
-        self.ws = Workspace(workspace)
         self.llm_name = llm
         self._lock = threading.RLock()
         self._llm: Any = None

@@ -29,7 +29,7 @@ def workspace() -> Path:
 def engine(path: str) -> Docent:
     """One per server process: every browser session shares the loaded models and index."""
     app = Docent(Path(path), os.environ.get("DOCENT_LLM", "embedded"))
-    app.ws.make_root()
+    app.library.ws.make_root()
     handler = logging.FileHandler(private_file(app.workspace / "ui.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
