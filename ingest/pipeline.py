@@ -265,14 +265,13 @@ def _prune(db: sqlite3.Connection, paths: list[Path], seen: set[str]) -> int:
 
 
 def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool, step: Step) -> None:
-    chunks, total = store.unembedded(db, EMBED_BATCH)
+    total = store.count_unembedded(db)
     with tqdm(total=total, desc="Embedding", unit="chunk", disable=not progress or total == 0) as bar:
-        while chunks:
+        while chunks := store.unembedded(db, EMBED_BATCH):
             vectors = embedder.encode([c.embedded_text for c in chunks])
             store.set_embeddings(db, [(c.id, v.tobytes()) for c, v in zip(chunks, vectors, strict=True)])
             bar.update(len(chunks))
             step("Embedding chunks", bar.n, total)
-            chunks, _ = store.unembedded(db, EMBED_BATCH)
 
 
 def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:

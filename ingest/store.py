@@ -318,11 +318,14 @@ def _chunk(row: sqlite3.Row) -> StoredChunk:
     return StoredChunk(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
-def unembedded(db: sqlite3.Connection, limit: int) -> tuple[list[StoredChunk], int]:
-    """Up to `limit` chunks that have no embedding yet, and how many there are in all."""
-    total = db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
+def count_unembedded(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NULL").fetchone()[0])
+
+
+def unembedded(db: sqlite3.Connection, limit: int) -> list[StoredChunk]:
+    """Up to `limit` chunks that have no embedding yet, by id."""
     rows = db.execute(CHUNK + " WHERE c.embedding IS NULL ORDER BY c.id LIMIT ?", (limit,))
-    return [_chunk(r) for r in rows], int(total)
+    return [_chunk(r) for r in rows]
 
 
 def set_embeddings(db: sqlite3.Connection, vectors: Iterable[tuple[int, bytes]]) -> None:
