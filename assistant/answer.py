@@ -3,9 +3,11 @@ question, stream the answer, then find what in the sources supports it."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
@@ -33,6 +35,42 @@ class Answer:
     def unsupported(self) -> bool:
         """An answer drawn from sources that none of them holds: shown as such, never as if grounded."""
         return self.mode in READS_SOURCES and self.covered and not self.support and not abstains(self.text)
+
+    def to_json(self) -> dict[str, Any]:
+        """As `docent ask --json` prints it and the API returns it: the text, what the model read, what supports
+        it, and timing."""
+        return {
+            "question": self.question,
+            "mode": self.mode,
+            "answer": self.text,
+            "covered": self.covered,
+            "unknown": self.unknown,
+            "sources": [s.to_json() for s in self.sources],
+            "nearby": [s.to_json() for s in self.nearby],
+            "support": [f.to_json() for f in self.support],
+            "unsupported": self.unsupported,
+            "cut": self.cut,
+            "timing": {"retrieve_s": self.retrieve_s, **dataclasses.asdict(self.timing)},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """An answer as `to_json` wrote it (the web app as a client of `docent serve`)."""
+        timing = dict(data["timing"])
+        retrieve_s = timing.pop("retrieve_s", 0.0)
+        return cls(
+            data["question"],
+            data["mode"],
+            data["answer"],
+            [Source(**s) for s in data["sources"]],
+            retrieve_s,
+            Timing(**timing),
+            data["covered"],
+            [Source(**s) for s in data["nearby"]],
+            list(data["unknown"]),
+            [Support(**s) for s in data["support"]],
+            data["cut"],
+        )
 
 
 def prepare(
@@ -65,6 +103,51 @@ def finish(result: Answer, text: str, retriever: Retriever | None) -> Answer:
     return result
 
 
+class Answering:
+    """One question answered on the thread that reads its text, for an engine that batches by itself (a model server):
+    `text()` searches, streams and finds the support as it is read; `answer()` is the whole Answer once it was read
+    to the end. The batcher's `serving.Ask` has the same three methods."""
+
+    def __init__(
+        self,
+        question: str,
+        mode: str,
+        llm: Engine,
+        retriever: Retriever | None,
+        cfg: AnswerConfig,
+        adapter: str | None = None,
+    ):
+        self.question, self.mode, self.llm, self.retriever, self.cfg = question, mode, llm, retriever, cfg
+        self.adapter = adapter
+        self.result: Answer | None = None
+        self.cancelled = False
+
+    def text(self) -> Iterator[str]:
+        result, messages = prepare(self.question, self.mode, self.retriever, self.cfg)
+        if messages is None:
+            self.result = result
+            yield result.text
+            return
+        start = time.perf_counter()
+        pieces = []
+        tuned = self.mode in USES_ADAPTER
+        for piece in self.llm.stream(messages, self.cfg.max_new_tokens, result.timing, tuned, self.adapter):
+            if self.cancelled:
+                return
+            pieces.append(piece)
+            yield piece
+        result.timing.total_s = time.perf_counter() - start
+        self.result = finish(result, "".join(pieces), self.retriever)
+
+    def answer(self) -> Answer:
+        if self.result is None:
+            raise RuntimeError("the answer is whole only once its text has been read to the end")
+        return self.result
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 def answer(
     question: str,
     mode: str,
@@ -72,18 +155,11 @@ def answer(
     retriever: Retriever | None,
     cfg: AnswerConfig,
     on_text: Callable[[str], None] | None = None,
+    adapter: str | None = None,
 ) -> Answer:
     """One question in one mode, its text handed to `on_text` as it is generated."""
-    result, messages = prepare(question, mode, retriever, cfg)
-    if messages is None:
-        if on_text is not None:
-            on_text(result.text)
-        return result
-    start = time.perf_counter()
-    pieces = []
-    for piece in llm.stream(messages, cfg.max_new_tokens, result.timing, tuned=mode in USES_ADAPTER):
-        pieces.append(piece)
+    asking = Answering(question, mode, llm, retriever, cfg, adapter)
+    for piece in asking.text():
         if on_text is not None:
             on_text(piece)
-    result.timing.total_s = time.perf_counter() - start
-    return finish(result, "".join(pieces), retriever)
+    return asking.answer()

@@ -24,6 +24,8 @@ from typing import Any
 from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig, check_question, value_type
 from ingest.config import IngestConfig, workspace_path
 
+LOCAL = ("localhost", "127.0.0.1", "::1")  # addresses that only this machine reaches
+
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per dataclass field, its help from the field's metadata."""
@@ -119,7 +121,7 @@ def _search_file(retriever: Any, file: Path, args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant import runs
     from assistant.answer import answer
-    from assistant.generate import LLM
+    from assistant.generate import open_engine
     from assistant.grounding import turned_away
     from assistant.retrieve import Retriever
 
@@ -128,9 +130,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     workspace = workspace_path(args.workspace)
     print("Loading models…", file=sys.stderr, flush=True)
     retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
-    if args.mode in USES_ADAPTER:
-        run = runs.find(workspace, args.run)
-        llm = LLM(run.settings.llm, adapter=run.adapter)
+    run = runs.find(workspace, args.run) if args.mode in USES_ADAPTER else None
+    llm = open_engine(cfg.llm, run, cfg.llm_url, args.llm_key)
+    if run is not None:
         unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
         if unseen:
             shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
@@ -139,12 +141,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 f"it was trained ({shown}). Run `docent tune` to include them.",
                 file=sys.stderr,
             )
-    else:
-        llm = LLM(cfg.llm)
     show = None if args.json else lambda t: print(t, end="", flush=True)
     result = answer(question, args.mode, llm, retriever, cfg, on_text=show)
     if args.json:
-        print(json.dumps(answer_json(result), ensure_ascii=False))
+        print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
     print(" (cut short: it began to repeat itself)" if result.cut else "")
     if not result.covered:
@@ -170,23 +170,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         f"{t.tokens} tokens in {t.total_s:.2f} s ({t.tokens_per_s:.1f} tokens/s)"
     )
     return 0
-
-
-def answer_json(result: Any) -> dict[str, Any]:
-    """An answer as `docent ask --json` prints it: the text, what the model read, what supports it, and timing."""
-    return {
-        "question": result.question,
-        "mode": result.mode,
-        "answer": result.text,
-        "covered": result.covered,
-        "unknown": result.unknown,
-        "sources": [s.to_json() for s in result.sources],
-        "nearby": [s.to_json() for s in result.nearby],
-        "support": [f.to_json() for f in result.support],
-        "unsupported": result.unsupported,
-        "cut": result.cut,
-        "timing": {"retrieve_s": result.retrieve_s, **dataclasses.asdict(result.timing)},
-    }
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -285,7 +268,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant import evaluate, precision, report, runs
-    from assistant.generate import LLM
+    from assistant.generate import open_engine
     from assistant.retrieve import Retriever
 
     workspace = workspace_path(args.workspace)
@@ -324,12 +307,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             **({"unanswerable": args.unanswerable} if args.unanswerable else {}),
         },
         "index_generation": retriever.generation,
-        "precision": precision.choose(),
+        "precision": "server" if cfg.llm_url else precision.choose(),
     }
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     print("Loading models…", file=sys.stderr, flush=True)
-    base = run.settings.llm if run and needs_adapter else cfg.llm
-    llm = LLM(base, adapter=run.adapter if run and needs_adapter else None)
+    llm = open_engine(cfg.llm, run if needs_adapter else None, cfg.llm_url, args.llm_key)
     built = evaluate.run(
         questions,
         modes,
@@ -388,6 +370,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     env = {**os.environ, "DOCENT_WORKSPACE": str(workspace_path(args.workspace).resolve())}
     if args.llm:
         env["DOCENT_LLM"] = args.llm
+    for name, given in (("DOCENT_LLM_URL", args.llm_url), ("DOCENT_LLM_KEY", args.llm_key)):
+        if given:
+            env[name] = given
     if "DOCENT_PASSWORD" in env and not env["DOCENT_PASSWORD"]:
         raise ValueError(
             "DOCENT_PASSWORD is set but empty, which would leave the app open: set a password, "
@@ -397,7 +382,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env["DOCENT_PASSWORD_HASH"] = access.hash_password(_new_password())
         env.pop("DOCENT_PASSWORD", None)
     protected = env.get("DOCENT_PASSWORD") or env.get("DOCENT_PASSWORD_HASH")
-    if args.host not in ("localhost", "127.0.0.1", "::1") and not protected:
+    if args.host not in LOCAL and not protected:
         print(
             f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
             "documents. Use --password (or DOCENT_PASSWORD).",
@@ -428,6 +413,58 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"Docent: http://{args.host}:{args.port} (workspace {env['DOCENT_WORKSPACE']}); Ctrl-C stops it", flush=True)
     os.execve(sys.executable, command, env)
     return 0  # not reached: the process is now the server
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The OpenAI-compatible API (assistant/api.py) on uvicorn."""
+    import uvicorn
+
+    from assistant import api, keys
+    from assistant.remote import url_from
+    from assistant.service import Docent
+
+    workspace = workspace_path(args.workspace)
+    docent = Docent(workspace, args.llm or AnswerConfig().llm, url_from(args.llm_url), args.llm_key)
+    has_keys = keys.any_active(docent.library.db())
+    if args.host not in LOCAL and not has_keys:
+        raise ValueError(
+            f"--host {args.host} without an API key would let anyone who reaches it read your documents: "
+            "create one first with `docent keys create LABEL`"
+        )
+    if not has_keys:
+        print(
+            "Note: the workspace has no API key, so anyone on this machine may ask; `docent keys create LABEL` "
+            "makes one, and from then on every request needs a key.",
+            file=sys.stderr,
+        )
+    print(f"Docent API: http://{args.host}:{args.port}/v1 (workspace {workspace}); Ctrl-C stops it", flush=True)
+    app = api.create_app(docent, require_key=args.host not in LOCAL)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from assistant import keys
+    from ingest import store
+    from ingest.store import Workspace
+
+    db = Workspace(workspace_path(args.workspace)).connect(create=True)
+    if args.action in ("create", "revoke") and not args.label:
+        raise SystemExit(f"docent keys {args.action}: give the key's LABEL, e.g. docent keys {args.action} helpdesk")
+    if args.action == "create":
+        key = keys.create(db, args.label)
+        print(f"API key for {args.label.strip()} (shown this once; keep it secret):\n{key}")
+    elif args.action == "revoke":
+        keys.revoke(db, args.label)
+        print(f"revoked the key labelled {args.label.strip()!r}: requests with it now get 401")
+    else:
+        listed = store.api_keys(db)
+        for k in listed:
+            state = f"revoked {k.revoked_at}" if k.revoked_at else "in use"
+            print(f"{k.label:24s} {k.shown}…  created {k.created_at}  {state}")
+        if not listed:
+            print("no API keys: `docent keys create LABEL` makes one")
+    return 0
 
 
 def _new_password() -> str:
@@ -461,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export": (cmd_export, "write a run's merged model as a plain transformers folder"),
         "eval": (cmd_eval, "answer questions in every mode and score them side by side"),
         "ui": (cmd_ui, "open the web app: chat, compare modes, manage documents, tune, evaluate"),
+        "serve": (cmd_serve, "an OpenAI-compatible API: chat completions in every mode, search, metrics"),
+        "keys": (cmd_keys, "API keys for docent serve: create LABEL, list, revoke LABEL"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -524,6 +563,19 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     u.add_argument("--password", action="store_true", help="ask for a password that the app will require")
     u.add_argument("--llm", help="base LLM when no run is tuned (default: embedded)")
+    w = parsers["serve"]
+    w.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
+    w.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    w.add_argument("--llm", help="base LLM when no run is tuned (default: embedded)")
+    for p in (a, v, u, w):
+        if p is not a and p is not v:  # ask and eval have it from AnswerConfig
+            p.add_argument("--llm-url", help="an OpenAI-compatible model server that answers (vLLM, Ollama)")
+        p.add_argument(
+            "--llm-key", help="the model server's key (better: DOCENT_LLM_KEY, kept out of the shell history)"
+        )
+    k = parsers["keys"]
+    k.add_argument("action", nargs="?", default="list", choices=["create", "list", "revoke"])
+    k.add_argument("label", nargs="?", help="with create and revoke: who or what uses the key, e.g. helpdesk")
     e = parsers["export"]
     e.add_argument("dir", help="new folder for the merged model")
     e.add_argument("--run", help="which run (default: the newest finished)")

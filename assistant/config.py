@@ -49,6 +49,13 @@ class AnswerConfig:
         default=os.environ.get("DOCENT_LLM", "embedded"),
         metadata={"help": "LLM: 'embedded' (SmolLM2-135M-Instruct), a local folder or a hub id"},
     )
+    llm_url: str = field(
+        default=os.environ.get("DOCENT_LLM_URL", ""),
+        metadata={
+            "help": "an OpenAI-compatible model server that answers instead of a model loaded here (vLLM, Ollama), "
+            "e.g. http://localhost:8000/v1; its key in DOCENT_LLM_KEY"
+        },
+    )
     top_k: int = field(  # the embedded 135M model answered film questions best from one chunk (README)
         default=1, metadata={"help": "chunks given to the model; more context confuses a small model"}
     )

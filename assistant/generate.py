@@ -14,11 +14,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.loader import load_model, load_tokenizer
 from assistant.metrics import loop_start
 from ingest.models import ModelError, device
+
+if TYPE_CHECKING:
+    from assistant.runs import Run
 
 
 @dataclass
@@ -40,13 +43,23 @@ class Engine(Protocol):
     fine-tuned adapter, otherwise with the base model alone; both are greedy."""
 
     def stream(
-        self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        timing: Timing,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> Iterator[str]:
-        """One answer, piece by piece as it is generated; `timing` is filled as it goes."""
+        """One answer, piece by piece as it is generated; `timing` is filled as it goes. With `tuned`, `adapter`
+        names another attached run's adapter than the engine's own (the API's `docent-both:<run>`)."""
         ...
 
     def generate_batch(
-        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+        self,
+        conversations: list[list[dict[str, str]]],
+        max_new_tokens: int,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> list[str]:
         """The whole answers of many prompts at once, in their order."""
         ...
@@ -70,7 +83,8 @@ class LLM:
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
         self.adapter: str | None = getattr(self.model, "active_adapter", None) if loaded is not None else None
-        self.merged: Any = None  # int8 only: the base with the adapter merged in, quantised
+        self.attached: set[str] = {self.adapter} if self.adapter else set()  # every adapter that can answer
+        self.merged: dict[str, Any] = {}  # int8 only: per adapter, the base with it merged in, quantised
         if adapter is not None:
             self.attach(adapter)
 
@@ -84,36 +98,46 @@ class LLM:
         model = load_model(self.name, self.tokenizer, dtype, adapter, trainable=False, **kwargs).eval()
         return precision.quantize(model) if self.precision == "int8" else model
 
-    def attach(self, adapter: Path, name: str = "tuned") -> None:
-        """Attach (or switch to) a LoRA adapter; the base weights stay loaded and untouched."""
+    def attach(self, adapter: Path, name: str = "tuned", default: bool = True) -> None:
+        """Attach a LoRA adapter under `name` (once), and make it the one tuned modes answer with unless told
+        otherwise (`default`); the base weights stay loaded and untouched."""
         from peft import PeftModel
 
-        if self.precision == "int8":
+        if name not in self.attached and self.precision == "int8":
             merged = self._load(adapter)
             with self.lock:
-                self.merged, self.adapter = merged, name
-            return
+                self.merged[name] = merged
+        elif name not in self.attached:
+            with self.lock:
+                if not self.attached:
+                    self.model = PeftModel.from_pretrained(self.model, str(adapter), adapter_name=name).eval()
+                else:
+                    self.model.load_adapter(str(adapter), adapter_name=name)
         with self.lock:
-            if self.adapter is None:
-                self.model = PeftModel.from_pretrained(self.model, str(adapter), adapter_name=name).eval()
-            elif name not in self.model.peft_config:
-                self.model.load_adapter(str(adapter), adapter_name=name)
-            self.model.set_adapter(name)
-            self.adapter = name
+            self.attached.add(name)
+            if default or self.adapter is None:
+                self.adapter = name
 
-    def check(self, tuned: bool) -> None:
+    def check(self, tuned: bool, adapter: str | None = None) -> None:
         if tuned and self.adapter is None:
             raise ModelError("no fine-tuned adapter is loaded: run `docent tune` first")
+        if tuned and adapter is not None and adapter not in self.attached:
+            raise ModelError(f"the adapter {adapter!r} is not attached to this model")
 
     @contextlib.contextmanager
-    def answering(self, tuned: bool) -> Iterator[Any]:
-        """The model that answers as asked, held for this generation alone: with the adapter for tuned modes,
-        without it otherwise."""
-        self.check(tuned)
+    def answering(self, tuned: bool, adapter: str | None = None) -> Iterator[Any]:
+        """The model that answers as asked, held for this generation alone: with the adapter (`adapter`, else the
+        default one) for tuned modes, without any otherwise."""
+        self.check(tuned, adapter)
+        name = adapter or self.adapter
         with self.lock, self.torch.inference_mode():
-            if self.merged is not None:
-                yield self.merged if tuned else self.model
-            elif self.adapter and not tuned:
+            if self.merged:
+                yield self.merged[str(name)] if tuned else self.model
+            elif tuned:
+                if name != self.model.active_adapter:
+                    self.model.set_adapter(name)
+                yield self.model
+            elif self.adapter:
                 with self.model.disable_adapter():
                     yield self.model
             else:
@@ -157,21 +181,27 @@ class LLM:
         return StoppingCriteriaList([Loops()])
 
     def stream(
-        self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        timing: Timing,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> Iterator[str]:
         """Yields the answer's text piece by piece, greedy; `timing` is filled as it goes. `tuned` answers with
-        the attached adapter, otherwise with the base model alone.
+        the attached adapter (`adapter`, else the default one), otherwise with the base model alone.
 
         The tokens are decoded here, on the calling thread, one forward pass each over the model's cache, rather
         than by `generate` in a second thread: on a CPU, once two threads of a process have run PyTorch's OpenMP
         work, libgomp stops spinning between parallel regions and every small matmul waits to be woken, which
         halved the speed of decoding measured here (bench/answer_speed.py)."""
-        self.check(tuned)
+        self.check(tuned, adapter)
         start = time.perf_counter()
         inputs: Any = self.encode(messages)
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
+        timing.extra["prompt_tokens"] = ids.shape[1]
         stops, tokens, shown, cache = self.stop_ids(), list[int](), "", None
-        with self.answering(tuned) as model:
+        with self.answering(tuned, adapter) as model:
             while len(tokens) < max_new_tokens:
                 out = model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
                 token = int(out.logits[0, -1].argmax())
@@ -179,24 +209,28 @@ class LLM:
                     break
                 tokens.append(token)
                 text = str(self.tokenizer.decode(tokens, skip_special_tokens=True))
-                if loop_start(text) is not None:  # the caller cuts the repeats off (metrics.unloop)
-                    break
                 if len(text) > len(shown) and text.startswith(shown) and not text.endswith("\ufffd"):
                     timing.first_token_s = timing.first_token_s or time.perf_counter() - start
                     yield text[len(shown) :]  # a character cut in half (\ufffd) waits for its other bytes
                     shown = text
+                if loop_start(text) is not None:  # with the repeats in, so the caller can cut them (metrics.unloop)
+                    break
                 cache, ids = out.cache, ids.new_tensor([[token]])
                 mask = self.torch.cat([mask, mask.new_ones(1, 1)], dim=1)
         timing.total_s = time.perf_counter() - start
         timing.tokens = len(tokens)
 
     def generate_batch(
-        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+        self,
+        conversations: list[list[dict[str, str]]],
+        max_new_tokens: int,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> list[str]:
         """Greedy answers for many prompts at once: on a CPU, decoding is bound by reading the weights, so a
         batch of 16 costs little more than one answer."""
         encoded = self.encode_batch(conversations)
-        with self.answering(tuned) as model:
+        with self.answering(tuned, adapter) as model:
             out = model.generate(
                 **encoded,
                 max_new_tokens=max_new_tokens,
@@ -211,3 +245,17 @@ class LLM:
         timing = Timing()
         text = "".join(self.stream(messages, max_new_tokens, timing, tuned))
         return text.strip(), timing
+
+
+def open_engine(llm: str = "embedded", run: Run | None = None, url: str = "", key: str | None = None) -> Any:
+    """The engine that answers: the OpenAI-compatible server at `url` when there is one, else `llm` loaded in this
+    process. With `run`, its adapter is attached under the run's name, and its base model loads in place of `llm`."""
+    if url:
+        from assistant.remote import ServerLLM
+
+        engine: Any = ServerLLM(url, key)
+    else:
+        engine = LLM(run.settings.llm if run else llm)
+    if run is not None:
+        engine.attach(run.adapter, name=run.adapter_name)
+    return engine

@@ -58,6 +58,11 @@ class Run:
         return self.folder / "adapter"
 
     @property
+    def adapter_name(self) -> str:
+        """The name its adapter answers under, in this process (peft refuses dots) and on a model server."""
+        return self.id.replace(".", "_")
+
+    @property
     def checkpoints(self) -> Path:
         return self.folder / "checkpoints"
 

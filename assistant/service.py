@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from assistant import runs
 from assistant.answer import Answer
@@ -24,6 +24,17 @@ from assistant.library import Library
 from ingest.store import get_meta
 
 T = TypeVar("T")
+
+
+class Asking(Protocol):
+    """A question on its way to an answer (serving.Ask in this process, answer.Answering with a model server)."""
+
+    def text(self) -> Iterator[str]: ...
+
+    def answer(self) -> Answer: ...
+
+    def cancel(self) -> None: ...
+
 
 FOLLOW_UP = re.compile(
     r"^(?:and|what about|how about|also|but)\b|\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her)\b",
@@ -49,9 +60,11 @@ def on_own_thread(load: Callable[[], T]) -> T:
 
 
 class Docent:
-    def __init__(self, workspace: Path, llm: str = "embedded"):
+    def __init__(self, workspace: Path, llm: str = "embedded", llm_url: str = "", llm_key: str | None = None):
+        """`llm_url`: an OpenAI-compatible model server answers (remote.ServerLLM), and no model loads here."""
         self.workspace = workspace
-        self.llm_name = llm
+        self.llm_name, self.llm_url, self.llm_key = llm, llm_url, llm_key
+        self.no_adapter = ""  # why the model server cannot answer with the tuned run, when it cannot
         self._lock = threading.RLock()
         self._llm: Any = None
         self._batcher: Any = None
@@ -75,23 +88,49 @@ class Docent:
 
     def llm(self) -> Any:
         """The LLM, with the newest finished run's adapter attached once there is one."""
-        from assistant.generate import LLM
+        from assistant.generate import open_engine
 
         with self._lock:
             run = runs.latest_finished(self.workspace)
-            if self._llm is None:
+            if self._llm is None:  # the base model the newest run was tuned from, when there is one
                 base = run.settings.llm if run else self.llm_name
-                self._llm = on_own_thread(lambda: LLM(base, adapter=run.adapter if run else None))
-            elif run is not None and (self._run is None or run.id != self._run.id):
-                on_own_thread(lambda: self._llm.attach(run.adapter, name=run.id.replace(".", "_")))
+                self._llm = on_own_thread(lambda: open_engine(base, None, self.llm_url, self.llm_key))
+            if run is not None and (self._run is None or run.id != self._run.id):
+                self._attach(run, default=True)
             self._run = run
             return self._llm
+
+    def _attach(self, run: runs.Run, default: bool) -> None:
+        """A run's adapter on the engine; on a model server that will not take it, tuned modes say why instead."""
+        from ingest.models import ModelError
+
+        if run.adapter_name in self._llm.attached:
+            if default:
+                self._llm.adapter = run.adapter_name
+            return
+        try:
+            on_own_thread(lambda: self._llm.attach(run.adapter, name=run.adapter_name, default=default))
+        except ModelError as err:
+            if not self.llm_url:
+                raise
+            self.no_adapter = str(err)
+        else:
+            self.no_adapter = ""
+
+    def finished_run(self, run_id: str) -> runs.Run:
+        """A finished run that can answer, by its id: looked up among the workspace's runs, never used as a path."""
+        found = {r.id: r for r in runs.finished_runs(self.workspace)}
+        if run_id not in found:
+            raise LookupError(f"no finished run {run_id!r}; runs: {', '.join(found) or 'none yet'}")
+        return found[run_id]
 
     def batcher(self) -> Any:
         """Answers for everybody go through one batcher, so that questions asked together are answered together."""
         from assistant.serving import Batcher
 
         llm = self.llm()
+        if self.llm_url:
+            return None  # the model server batches the requests in flight itself
         with self._lock:
             if self._batcher is None or self._batcher.llm is not llm:
                 self._batcher = Batcher(llm)
@@ -100,12 +139,13 @@ class Docent:
     def modes(self) -> list[str]:
         """The modes that can answer now: tuned ones need a finished run, the others an index."""
         status = self.library.status()
+        tuned = status["run"] is not None and not self.no_adapter
         found = ["base"]
-        if status["run"] is not None:
+        if tuned:
             found.append("tuned")
         if status["indexed"]:
             found.append("retrieval")
-            if status["run"] is not None:
+            if tuned:
                 found.append("both")
         return found
 
@@ -124,19 +164,51 @@ class Docent:
     # Answers ---------------------------------------------------------------------------------------------
 
     def ask(
-        self, question: str, mode: str, history: list[tuple[str, str]] | None = None, cfg: AnswerConfig | None = None
-    ) -> tuple[Iterator[str], Callable[[], Answer]]:
-        """A stream of the answer's text, and a function that returns the whole Answer once the stream ended. The
-        question crosses to the batcher's thread once: search, answer and support all run there."""
+        self,
+        question: str,
+        mode: str,
+        history: list[tuple[str, str]] | None = None,
+        cfg: AnswerConfig | None = None,
+        run: str | None = None,
+    ) -> Asking:
+        """The question on its way: `text()` streams the answer, `answer()` gives the whole Answer once the stream
+        ended, `cancel()` stops it. In this process the question crosses to the batcher's thread once (search, answer
+        and support all run there); with a model server, it is answered on the thread that reads it. `run` names a
+        finished run whose adapter answers in tuned modes instead of the newest one's."""
+        from assistant.answer import Answering
+
         cfg = cfg or AnswerConfig()
         asked = condense(check_question(question, history), history or [])  # refused before any model time
+        named = self.finished_run(run) if run and mode in USES_ADAPTER else None
         llm = self.llm()
         retriever = self.retriever() if mode in READS_SOURCES else None
         if mode in READS_SOURCES and retriever is None:
             raise ValueError("there are no documents to search yet: add some on the Documents page")
+        if mode in USES_ADAPTER and self.no_adapter:
+            raise ValueError(self.no_adapter)
         if mode in USES_ADAPTER and llm.adapter is None:
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
-        return self.batcher().ask(asked, mode, retriever, cfg)
+        if named is not None:
+            with self._lock:
+                self._attach(named, default=False)
+            if self.no_adapter:
+                raise ValueError(self.no_adapter)
+        adapter = named.adapter_name if named is not None else None
+        batcher = self.batcher()
+        if batcher is None:
+            return Answering(asked, mode, llm, retriever, cfg, adapter)
+        return batcher.ask(asked, mode, retriever, cfg, adapter)
+
+    def search(self, query: str, k: int = 5, fusion: str = "rrf") -> list[Any]:
+        """The chunks that best match `query`, ranked; in this process, on the batcher's thread, whose decoding
+        would slow down if a second thread ran the embedder."""
+        query = check_question(query)
+        retriever = self.retriever()
+        if retriever is None:
+            raise ValueError("there are no documents to search yet: ingest some first")
+        batcher = self.batcher()
+        found = batcher.call(retriever.search, [query], k, fusion) if batcher else retriever.search([query], k, fusion)
+        return list(found[0])
 
     def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
         """A rating of an answer, stored with the run whose adapter gave it (tuned and both modes)."""

@@ -57,6 +57,19 @@ class BatchStreamer:
         self.done = [True] * len(self.listeners)
 
 
+class Cancelled:
+    """A stopping criterion for `generate`: the rows whose asker went away stop at the next token, and the batch
+    ends as soon as every row has stopped."""
+
+    def __init__(self, batch: list[Request]):
+        self.batch = batch
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.tensor([r.cancelled for r in self.batch], device=input_ids.device)
+
+
 @dataclass
 class Call:
     fn: Callable[..., Any]
@@ -78,9 +91,15 @@ class Ask:
     mode: str
     retriever: Retriever | None
     cfg: AnswerConfig
+    adapter: str | None = None  # another attached run's adapter than the model's own, for tuned modes
     pieces: queue.Queue[str | None] = field(default_factory=queue.Queue)
     error: list[BaseException] = field(default_factory=list)
     result: Answer | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """The asker went away (a client that disconnected): its row stops at the next token."""
+        self.cancelled.set()
 
     def text(self) -> Iterator[str]:
         while (piece := self.pieces.get()) is not None:
@@ -101,6 +120,7 @@ class Request:
     messages: list[dict[str, str]]
     max_new_tokens: int
     tuned: bool
+    adapter: str | None = None
     pieces: queue.Queue[str | None] = field(default_factory=queue.Queue)
     error: list[BaseException] = field(default_factory=list)
     timing: Timing = field(default_factory=Timing)
@@ -108,6 +128,15 @@ class Request:
     text: str = ""
     asked: Ask | None = None  # the question it answers, when the batcher answers a whole question
     answered: Answer | None = None  # that question's answer so far (sources, gate)
+
+    @property
+    def model(self) -> tuple[bool, str | None]:
+        """What answers it: requests answered by the same model share a batch."""
+        return self.tuned, self.adapter if self.tuned else None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.asked is not None and self.asked.cancelled.is_set()
 
     def put(self, piece: str) -> None:
         self.timing.first_token_s = self.timing.first_token_s or time.perf_counter() - self.start
@@ -130,15 +159,15 @@ class Batcher:
         self.thread.start()
 
     def ask(
-        self, question: str, mode: str, retriever: Retriever | None, cfg: AnswerConfig
-    ) -> tuple[Iterator[str], Callable[[], Answer]]:
+        self, question: str, mode: str, retriever: Retriever | None, cfg: AnswerConfig, adapter: str | None = None
+    ) -> Ask:
         """One question in one mode, handed to the batcher's thread once: there it is searched and gated, joins a
-        batch, and its answer's support is found. Returns the answer's text as it comes, and a function that gives
-        the whole Answer once the text has been read to the end."""
-        self.llm.check(mode in USES_ADAPTER)  # refused in the asking thread, before any model time
-        job = Ask(question, mode, retriever, cfg)
+        batch, and its answer's support is found. The Ask returned gives the answer's text as it comes (`text()`),
+        the whole Answer once the text has been read to the end (`answer()`), and `cancel()`."""
+        self.llm.check(mode in USES_ADAPTER, adapter)  # refused in the asking thread, before any model time
+        job = Ask(question, mode, retriever, cfg, adapter)
         self.inbox.put(job)
-        return job.text(), job.answer
+        return job
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` run on the batcher's thread, between two batches; its result or its exception."""
@@ -149,10 +178,15 @@ class Batcher:
         return job.future.result()
 
     def stream(
-        self, messages: list[dict[str, str]], max_new_tokens: int, timing: Timing, tuned: bool = False
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        timing: Timing,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> Iterator[str]:
-        self.llm.check(tuned)  # a tuned question without an adapter fails here, in the asking thread
-        request = Request(messages, max_new_tokens, tuned, timing=timing)
+        self.llm.check(tuned, adapter)  # a tuned question without an adapter fails here, in the asking thread
+        request = Request(messages, max_new_tokens, tuned, adapter, timing=timing)
         self.inbox.put(request)
         while (piece := request.pieces.get()) is not None:
             yield piece
@@ -160,10 +194,14 @@ class Batcher:
             raise request.error[0]
 
     def generate_batch(
-        self, conversations: list[list[dict[str, str]]], max_new_tokens: int, tuned: bool = False
+        self,
+        conversations: list[list[dict[str, str]]],
+        max_new_tokens: int,
+        tuned: bool = False,
+        adapter: str | None = None,
     ) -> list[str]:
         """Whole answers for many prompts, generated on the batcher's thread between two batches."""
-        return self.call(self.llm.generate_batch, conversations, max_new_tokens, tuned)
+        return self.call(self.llm.generate_batch, conversations, max_new_tokens, tuned, adapter)
 
     def _take(self, waiting: list[Request], block: bool) -> bool:
         try:
@@ -194,7 +232,14 @@ class Batcher:
         tuned = job.mode in USES_ADAPTER
         waiting.append(
             Request(
-                messages, job.cfg.max_new_tokens, tuned, job.pieces, timing=result.timing, asked=job, answered=result
+                messages,
+                job.cfg.max_new_tokens,
+                tuned,
+                job.adapter,
+                job.pieces,
+                timing=result.timing,
+                asked=job,
+                answered=result,
             )
         )
 
@@ -208,8 +253,11 @@ class Batcher:
                 time.sleep(self.wait_s)  # let the questions asked at the same moment join this batch
             while self._take(waiting, block=False):
                 pass
-            tuned = waiting[0].tuned
-            batch = [r for r in waiting if r.tuned == tuned][: self.max_batch]
+            waiting = [r for r in waiting if not self._dropped(r)]
+            if not waiting:
+                continue
+            model = waiting[0].model
+            batch = [r for r in waiting if r.model == model][: self.max_batch]
             waiting = [r for r in waiting if r not in batch]
             self._generate(batch)
 
@@ -219,17 +267,27 @@ class Batcher:
         encoded = llm.encode_batch([r.messages for r in batch])
         listeners: list[Callable[[str], None]] = [r.put for r in batch]
         streamer = BatchStreamer(llm.tokenizer, listeners, [r.max_new_tokens for r in batch], llm.stop_ids())
-        with llm.answering(batch[0].tuned) as model:
+        stops = llm.stop_looping(encoded["input_ids"].shape[1])
+        stops.append(Cancelled(batch))
+        with llm.answering(*batch[0].model) as model:
             model.generate(
                 **encoded,
                 max_new_tokens=max(r.max_new_tokens for r in batch),
                 do_sample=False,
-                stopping_criteria=llm.stop_looping(encoded["input_ids"].shape[1]),
+                stopping_criteria=stops,
                 streamer=streamer,
                 pad_token_id=llm.tokenizer.pad_token_id,
             )
-        for request, tokens in zip(batch, streamer.tokens):
+        for request, tokens, mask in zip(batch, streamer.tokens, encoded["attention_mask"]):
             request.timing.tokens = len(tokens)
+            request.timing.extra["prompt_tokens"] = int(mask.sum())
+
+    @staticmethod
+    def _dropped(request: Request) -> bool:
+        """A request whose asker went away before its batch began: it never reaches the model."""
+        if request.cancelled:
+            request.pieces.put(None)
+        return request.cancelled
 
     def _generate(self, batch: list[Request]) -> None:
         try:
@@ -246,7 +304,7 @@ class Batcher:
     def _finish(self, request: Request, job: Ask) -> None:
         """The support of a question's answer, found on this thread before the asker hears the answer is whole."""
         job.error.extend(request.error)
-        if request.error or request.answered is None:
+        if request.error or request.answered is None or job.cancelled.is_set():
             return
         try:
             job.result = finish(request.answered, request.text, job.retriever)

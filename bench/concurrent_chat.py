@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def session(app: Docent, questions: list[str], mode: str, latencies: list[float], rates: list[float]) -> None:
     for question in questions:
         start = time.perf_counter()
-        stream, finished = app.ask(question, mode, cfg=AnswerConfig(max_new_tokens=48))
-        for _ in stream:
+        asking = app.ask(question, mode, cfg=AnswerConfig(max_new_tokens=48))
+        for _ in asking.text():
             pass
-        rates.append(finished().timing.tokens_per_s)
+        rates.append(asking.answer().timing.tokens_per_s)
         latencies.append(time.perf_counter() - start)
 
 

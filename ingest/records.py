@@ -87,3 +87,12 @@ class Feedback:
     run: str | None  # the adapter's run, for tuned and both
     rating: int  # 1 = thumbs up, 0 = thumbs down
     comment: str = ""
+
+
+@dataclass
+class ApiKey:
+    label: str  # who or what uses it: "helpdesk", "alice's laptop"
+    digest: str  # the key's SHA-256: the key itself is shown once, when made, and never stored
+    shown: str  # its first characters, so that a list can tell keys apart
+    created_at: str
+    revoked_at: str | None = None

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunk import Chunk
-from ingest.records import Document, Feedback, Pair, Source, StoredChunk
+from ingest.records import ApiKey, Document, Feedback, Pair, Source, StoredChunk
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,6 +86,14 @@ CREATE TABLE IF NOT EXISTS ingests (
     paths TEXT NOT NULL,              -- JSON list of the paths given
     report TEXT NOT NULL              -- JSON: counts and one line per failed or noted file
 );
+CREATE TABLE IF NOT EXISTS api_keys (
+    digest TEXT PRIMARY KEY,          -- SHA-256 of the key; the key itself is never stored
+    label TEXT NOT NULL,
+    shown TEXT NOT NULL,              -- the key's first characters, to tell keys apart
+    created_at TEXT NOT NULL,
+    revoked_at TEXT                   -- set when revoked; the row stays, so the label's history does
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_label ON api_keys(label) WHERE revoked_at IS NULL;
 """
 
 
@@ -161,7 +169,7 @@ class Workspace:
         if version > SCHEMA_VERSION:
             raise WorkspaceError(f"{self.db_path} was written by a newer Docent; upgrade Docent to use it")
         if version < SCHEMA_VERSION:
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA)  # adds the tables a newer version brought (api_keys in 3)
             if version == 1:  # workspaces from before the web app: pairs gain a review status
                 db.execute("ALTER TABLE pairs ADD COLUMN status TEXT NOT NULL DEFAULT 'generated'")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -453,3 +461,43 @@ def log_ingest(db: sqlite3.Connection, started: str, finished: str, paths: list[
         "INSERT INTO ingests(started_at, finished_at, paths, report) VALUES (?, ?, ?, ?)",
         (started, finished, json.dumps(paths), json.dumps(report)),
     )
+
+
+# API keys -----------------------------------------------------------------------------------------------------
+
+KEY = "SELECT label, digest, shown, created_at, revoked_at FROM api_keys"
+
+
+def add_key(db: sqlite3.Connection, key: ApiKey) -> None:
+    """Stores a new key; a WorkspaceError when a key that is not revoked already has its label."""
+    try:
+        db.execute(
+            "INSERT INTO api_keys(digest, label, shown, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
+            (key.digest, key.label, key.shown, key.created_at, key.revoked_at),
+        )
+    except sqlite3.IntegrityError as err:
+        raise WorkspaceError(
+            f"a key labelled {key.label!r} already exists: revoke it first (docent keys revoke {key.label}) "
+            "or choose another label"
+        ) from err
+
+
+def api_keys(db: sqlite3.Connection) -> list[ApiKey]:
+    return [ApiKey(*row) for row in db.execute(KEY + " ORDER BY created_at, label")]
+
+
+def has_keys(db: sqlite3.Connection) -> bool:
+    """Whether any key was ever made, revoked or not."""
+    return db.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None
+
+
+def active_key(db: sqlite3.Connection, digest: str) -> ApiKey | None:
+    """The key with this digest, unless it was revoked."""
+    row = db.execute(KEY + " WHERE digest = ? AND revoked_at IS NULL", (digest,)).fetchone()
+    return ApiKey(*row) if row else None
+
+
+def revoke_key(db: sqlite3.Connection, label: str, when: str) -> bool:
+    """False when no key that is still in use has this label."""
+    found = db.execute("UPDATE api_keys SET revoked_at = ? WHERE label = ? AND revoked_at IS NULL", (when, label))
+    return found.rowcount > 0

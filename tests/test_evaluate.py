@@ -41,7 +41,7 @@ def test_a_question_that_asks_for_a_fact_gets_a_short_answer_and_its_own_batch()
         def __init__(self) -> None:
             self.calls: list[tuple[int, list[str]]] = []
 
-        def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+        def generate_batch(self, messages, max_new_tokens, tuned=False, adapter=None):  # type: ignore[no-untyped-def]
             self.calls.append((max_new_tokens, [m[-1]["content"] for m in messages]))
             return ["an answer"] * len(messages)
 
@@ -76,7 +76,7 @@ def test_the_oracle_reuses_an_answer_only_where_retrieval_read_the_same_chunk(sa
         def __init__(self) -> None:
             self.asked: list[str] = []
 
-        def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+        def generate_batch(self, messages, max_new_tokens, tuned=False, adapter=None):  # type: ignore[no-untyped-def]
             self.asked += [m[-1]["content"] for m in messages]
             return [hashlib.sha1(json.dumps(m).encode()).hexdigest() for m in messages]
 

@@ -28,13 +28,13 @@ class Scripted:
     def __init__(self, text: str) -> None:
         self.text, self.asked = text, 0
 
-    def stream(self, messages, max_new_tokens, timing: Timing, tuned=False) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    def stream(self, messages, max_new_tokens, timing: Timing, tuned=False, adapter=None) -> Iterator[str]:  # type: ignore[no-untyped-def]
         self.asked += 1
         yield from self.text.split(" ")[:1]
         for word in self.text.split(" ")[1:]:
             yield " " + word
 
-    def generate_batch(self, messages, max_new_tokens, tuned=False):  # type: ignore[no-untyped-def]
+    def generate_batch(self, messages, max_new_tokens, tuned=False, adapter=None):  # type: ignore[no-untyped-def]
         self.asked += len(messages)
         return [self.text] * len(messages)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from assistant.config import AnswerConfig
 from assistant.generate import LLM, Timing
 from assistant.prompt import base_messages
 from assistant.serving import Batcher
@@ -62,7 +63,6 @@ def test_a_question_crosses_to_the_batcher_once_and_is_answered_as_answer_does(
     tiny_llm: Path, sample_ws: Path, embedder
 ) -> None:
     from assistant.answer import answer
-    from assistant.config import AnswerConfig
     from assistant.retrieve import Retriever
 
     retriever, llm = Retriever(sample_ws, embedder), LLM(str(tiny_llm))
@@ -82,14 +82,27 @@ def test_a_question_crosses_to_the_batcher_once_and_is_answered_as_answer_does(
     retriever.timed_search = noted(retriever.timed_search)  # type: ignore[method-assign]
     retriever.embedder.encode = noted(retriever.embedder.encode)  # type: ignore[method-assign]
     try:
-        text, finished = batcher.ask(question, "retrieval", retriever, cfg)
-        shown = "".join(text)
+        asking = batcher.ask(question, "retrieval", retriever, cfg)
+        shown = "".join(asking.text())
     finally:
         del retriever.timed_search, retriever.embedder.encode
-    result = finished()
+    result = asking.answer()
     assert threads and set(threads) == {batcher.thread}  # search and support ran there, not in the asking thread
     assert shown.strip() == result.text == alone.text and result.sources == alone.sources
     assert [s.sentence for s in result.support] == [s.sentence for s in alone.support]
     assert result.timing.tokens > 0 and result.timing.total_s > 0
-    turned_away, finished = batcher.ask("What is the capital of France?", "retrieval", retriever, cfg)
-    assert "".join(turned_away) == "The documents don't say." and not finished().covered
+    turned_away = batcher.ask("What is the capital of France?", "retrieval", retriever, cfg)
+    assert "".join(turned_away.text()) == "The documents don't say." and not turned_away.answer().covered
+
+
+def test_a_cancelled_question_stops_its_row_at_the_next_token(tiny_llm: Path, monkeypatch) -> None:
+    monkeypatch.setattr("assistant.generate.loop_start", lambda text: None)  # the random model may repeat itself
+    batcher = Batcher(LLM(str(tiny_llm)))
+    cfg = AnswerConfig(max_new_tokens=40, llm=str(tiny_llm))
+    whole = batcher.ask("Tell me about the weather", "base", None, cfg)
+    assert "".join(whole.text()) and whole.answer().timing.tokens == 40
+    asking = batcher.ask("Tell me about the weather", "base", None, cfg)
+    pieces = asking.text()
+    next(pieces)
+    asking.cancel()
+    assert len(list(pieces)) <= 2  # a token or two already on their way, not the 39 left

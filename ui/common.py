@@ -28,7 +28,8 @@ def workspace() -> Path:
 @st.cache_resource(show_spinner="Loading Docent…")
 def engine(path: str) -> Docent:
     """One per server process: every browser session shares the loaded models and index."""
-    app = Docent(Path(path), os.environ.get("DOCENT_LLM", "embedded"))
+    env = os.environ.get
+    app = Docent(Path(path), env("DOCENT_LLM", "embedded"), env("DOCENT_LLM_URL", ""), env("DOCENT_LLM_KEY"))
     app.library.ws.make_root()
     handler = logging.FileHandler(private_file(app.workspace / "ui.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -66,9 +66,9 @@ with friendly_errors("answering your question"):
         with st.chat_message("user"):
             st.markdown(question)
         with st.chat_message("assistant"):
-            stream, finished = app.ask(question, current["mode"], history)
-            text = st.write_stream(stream)
-            result = finished()
+            asking = app.ask(question, current["mode"], history)
+            text = st.write_stream(asking.text())
+            result = asking.answer()
             show_sources(result, current["mode"])
             st.caption(latency_line(result))
         current["messages"].append(

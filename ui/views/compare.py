@@ -33,10 +33,10 @@ with friendly_errors("comparing the modes"):
             with column:
                 st.subheader(mode)
                 st.caption(MODE_HELP[mode])
-                stream, finished = app.ask(question, mode)
+                asking = app.ask(question, mode)
                 shown = st.empty()
-                shown.write_stream(stream)
-                result = finished()
+                shown.write_stream(asking.text())
+                result = asking.answer()
                 shown.markdown(result.text)  # an answer that began to loop, cut short
                 st.caption(latency_line(result))
                 show_sources(result, mode)

@@ -1,0 +1,264 @@
+"""`docent serve`, driven by the real `openai` client over HTTP: a uvicorn server on a free port, the sample corpus,
+a tiny random LLM with a planted LoRA adapter, so that every mode answers in a moment."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+import uvicorn
+
+from assistant import api, keys, runs
+from assistant.answer import answer
+from assistant.cli import main
+from assistant.config import AnswerConfig
+from assistant.generate import LLM
+from assistant.retrieve import Retriever
+from assistant.service import Docent
+from ingest.store import Workspace
+
+QUESTION = "How many days of annual leave do employees earn per month?"
+
+
+def plant_run(workspace: Path, tiny_llm: Path, name: str) -> runs.Run:
+    """A finished run whose adapter is a random LoRA on the tiny model: tuned answers differ from base ones."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(len(name))
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_llm),
+        LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+    )
+    run = runs.Run(name, runs.runs_root(workspace) / name, status="finished", created=runs.now())
+    run.config = {"tune": {"llm": str(tiny_llm)}}
+    model.save_pretrained(run.adapter)
+    run.save()
+    return run
+
+
+class Served:
+    def __init__(self, docent: Docent, require_key: bool | None = None):
+        self.docent = docent
+        self.server = uvicorn.Server(
+            uvicorn.Config(api.create_app(docent, require_key), host="127.0.0.1", port=0, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            assert time.time() < deadline and self.thread.is_alive(), "the server did not start"
+            time.sleep(0.05)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def client(self, key: str | None) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.url + "/v1", api_key=key or "none", max_retries=0, timeout=120)
+
+    def post(self, path: str, body: bytes, key: str | None = None) -> tuple[int, dict]:
+        """A raw request, for what the openai client would refuse to send."""
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+        request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def served(own_sample_ws: Path, tiny_llm: Path) -> Iterator[tuple[Served, str, runs.Run]]:
+    older = plant_run(own_sample_ws, tiny_llm, "20260101-000000-older")
+    newest = plant_run(own_sample_ws, tiny_llm, "20260102-000000-newest")
+    newest.created = "2999-01-01T00:00:00+00:00"  # the newest finished run answers by default
+    newest.save()
+    older.created = "2000-01-01T00:00:00+00:00"
+    older.save()
+    key = keys.create(Workspace(own_sample_ws).connect(), "tests")
+    server = Served(Docent(own_sample_ws, str(tiny_llm)))
+    yield server, key, older
+    server.close()
+
+
+def test_models_are_listed_and_every_mode_answers_whole_and_streamed(served, tiny_llm: Path) -> None:
+    server, key, older = served
+    client = server.client(key)
+    listed = [m.id for m in client.models.list()]
+    newest = runs.latest_finished(server.docent.workspace)
+    assert newest is not None and newest.id != older.id
+    assert listed[:4] == ["docent-base", "docent-tuned", "docent-retrieval", "docent-both"]
+    assert {f"docent-both:{older.id}", f"docent-tuned:{newest.id}"} <= set(listed)
+
+    retriever = Retriever(server.docent.workspace)
+    cfg = AnswerConfig(max_new_tokens=12, llm=str(tiny_llm))
+    local = LLM(str(tiny_llm))
+    local.attach(newest.adapter, name=newest.adapter_name)
+    local.attach(older.adapter, name=older.adapter_name, default=False)
+    conversation = [{"role": "system", "content": "ignored"}, {"role": "user", "content": QUESTION}]
+    for model, mode, adapter in [
+        ("docent-base", "base", None),
+        ("docent-tuned", "tuned", None),
+        ("docent-retrieval", "retrieval", None),
+        ("docent-both", "both", None),
+        (f"docent-both:{older.id}", "both", older.adapter_name),
+    ]:
+        expected = answer(QUESTION, mode, local, retriever, cfg, adapter=adapter)
+        whole = client.chat.completions.create(model=model, messages=conversation, max_tokens=12)
+        assert whole.choices[0].message.content == expected.text, model
+        extra = whole.model_extra["docent"]
+        assert extra["mode"] == mode and extra["run"] == (
+            None if mode in ("base", "retrieval") else (older.id if adapter else newest.id)
+        )
+        assert [s["chunk_id"] for s in extra["sources"]] == [s.chunk_id for s in expected.sources]
+        assert whole.usage is not None and whole.usage.completion_tokens == expected.timing.tokens > 0
+        pieces, last = [], None
+        for chunk in client.chat.completions.create(model=model, messages=conversation, max_tokens=12, stream=True):
+            pieces += [c.delta.content for c in chunk.choices if c.delta.content]
+            last = chunk
+        assert last is not None and last.choices[0].finish_reason in ("stop", "length")
+        final = last.model_extra["docent"]
+        assert final["answer"] == expected.text and final["sources"] == extra["sources"], model
+        # what was streamed is the answer, and the repeats the answer was cut before, if it began to loop
+        streamed = "".join(pieces).strip()
+        assert streamed == expected.text or (final["cut"] and streamed.startswith(expected.text)), model
+    # the older run's adapter answers differently from the newest's: the model name chose it
+    tuned_new = answer(QUESTION, "tuned", local, None, cfg)
+    tuned_old = answer(QUESTION, "tuned", local, None, cfg, adapter=older.adapter_name)
+    assert tuned_new.text != tuned_old.text
+
+
+def test_sources_come_back_with_their_documents_and_search_ranks_chunks(served) -> None:
+    server, key, _ = served
+    status, found = server.post("/v1/search", json.dumps({"query": "annual leave per month", "k": 3}).encode(), key)
+    assert status == 200 and len(found["results"]) == 3
+    expected = Retriever(server.docent.workspace).search(["annual leave per month"], 3)[0]
+    assert [r["chunk_id"] for r in found["results"]] == [s.chunk_id for s in expected]
+    assert found["results"][0]["doc"] == "hr/employee-handbook.pdf" and "leave" in found["results"][0]["text"]
+
+
+def test_no_key_a_wrong_key_and_a_revoked_key_get_401_and_cost_no_model_time(served, monkeypatch) -> None:
+    server, key, _ = served
+    asked: list[str] = []
+    real_ask = Docent.ask
+    monkeypatch.setattr(Docent, "ask", lambda self, *a, **k: asked.append(a[0]) or real_ask(self, *a, **k))
+    monkeypatch.setattr(Docent, "llm", lambda self: pytest.fail("a refused request loaded the model"))
+    message = [{"role": "user", "content": QUESTION}]
+    for given in (None, "docent-wrong", key[:-2] + "xx", "Basic " + key):
+        with pytest.raises(openai.AuthenticationError) as refused:
+            server.client(given).chat.completions.create(model="docent-base", messages=message)
+        assert "a valid API key is needed" in str(refused.value)
+    assert server.post("/v1/search", b'{"query": "leave"}')[0] == 401
+    keys.revoke(server.docent.library.db(), "tests")
+    with pytest.raises(openai.AuthenticationError):
+        server.client(key).models.list()
+    assert asked == []
+    with urllib.request.urlopen(server.url + "/healthz") as health:  # no key needed
+        assert json.loads(health.read()) == {"status": "ok"}
+    fresh = keys.create(server.docent.library.db(), "tests")  # a new key under the revoked one's label
+    metrics = urllib.request.Request(server.url + "/metrics", headers={"Authorization": f"Bearer {fresh}"})
+    with urllib.request.urlopen(metrics) as shown:
+        text = shown.read().decode()
+    assert 'docent_requests_total{endpoint="/v1/chat/completions",mode="",status="401"} 4.0' in text
+
+
+def test_malformed_and_oversized_requests_get_a_sentence_not_a_traceback(served) -> None:
+    server, key, older = served
+    ask = [{"role": "user", "content": QUESTION}]
+
+    def chat(**body: object) -> tuple[int, str]:
+        status, reply = server.post("/v1/chat/completions", json.dumps(body).encode(), key)
+        return status, reply["error"]["message"]
+
+    assert chat(model="docent-base") == (400, "messages: Field required")
+    assert chat(model="docent-base", messages=ask, max_tokens=5000)[0] == 400
+    assert "max_tokens" in chat(model="docent-base", messages=ask, max_tokens=5000)[1]
+    assert chat(model="gpt-4", messages=ask) == (404, "no model 'gpt-4': GET /v1/models lists them")
+    assert chat(model="docent-retrieval:" + older.id, messages=ask)[0] == 404  # a run answers only in tuned modes
+    assert "no finished run '../../etc'" in chat(model="docent-both:../../etc", messages=ask)[1]
+    assert chat(model="docent-base", messages=[{"role": "assistant", "content": "hi"}]) == (
+        400,
+        "messages: the last message must be the user's question",
+    )
+    status, message = chat(model="docent-base", messages=[{"role": "user", "content": "why? " * 1000}])
+    assert status == 400 and "over the limit of 4,000" in message
+    status, reply = server.post("/v1/chat/completions", b'{"model": "docent-base", "messages": [', key)
+    assert status == 400 and "JSON" in reply["error"]["message"]
+    huge = json.dumps({"model": "docent-base", "messages": ask, "padding": "x" * 300_000}).encode()
+    status, reply = server.post("/v1/chat/completions", huge, key)
+    assert status == 413 and reply["error"]["message"] == "the request is too large: at most 256 KB"
+    client = server.client(key)  # the server still answers
+    assert client.chat.completions.create(model="docent-base", messages=ask, max_tokens=4).choices[0].message
+
+
+def test_a_client_that_disconnects_mid_stream_frees_its_place(served, monkeypatch) -> None:
+    server, key, _ = served
+    produced: dict[str, int] = {}
+
+    def decode(self, batch):  # type: ignore[no-untyped-def]
+        """A model that writes one word every 50 ms while its asker is there: 400 to the first question, 3 to others."""
+        for step in range(400):
+            live = [r for r in batch if not r.cancelled and step < (400 if "everything" in str(r.messages) else 3)]
+            if not live:
+                break
+            for request in live:
+                request.put(f"word{step} ")
+                produced[request.messages[-1]["content"]] = step + 1
+            time.sleep(0.05)
+
+    monkeypatch.setattr("assistant.serving.Batcher._decode", decode)
+    client = server.client(key)
+    stream = client.chat.completions.create(
+        model="docent-base", messages=[{"role": "user", "content": "Tell me everything"}], stream=True
+    )
+    seen = [c for _, c in zip(range(3), stream, strict=False)]
+    assert len(seen) == 3
+    stream.close()  # the client goes away
+    after = client.chat.completions.create(model="docent-base", messages=[{"role": "user", "content": "Next one"}])
+    assert after.choices[0].message.content == "word0 word1 word2"
+    assert produced["Tell me everything"] < 200  # not the 400 words (20 s) that would have held the next answer
+
+
+def test_serving_beyond_this_machine_needs_a_key(own_sample_ws: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server started"))
+    assert main(["serve", "--host", "0.0.0.0", "--workspace", str(own_sample_ws)]) == 2
+    assert "without an API key would let anyone" in capsys.readouterr().err
+
+
+def test_keys_are_shown_once_and_kept_only_as_a_hash(tmp_path: Path, capsys) -> None:
+    ws = tmp_path / "ws"
+    assert main(["keys", "create", "helpdesk", "--workspace", str(ws)]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert key.startswith(keys.PREFIX) and len(key) > 40
+    db = Workspace(ws).connect()
+    assert keys.check(db, key) is not None and keys.check(db, key + "x") is None
+    stored = b"".join(p.read_bytes() for p in ws.glob("docent.db*"))
+    assert key.encode() not in stored and keys.digest(key).encode() in stored
+    assert main(["keys", "create", "helpdesk", "--workspace", str(ws)]) == 2  # one key in use per label
+    assert "already exists" in capsys.readouterr().err
+    assert main(["keys", "list", "--workspace", str(ws)]) == 0
+    listed = capsys.readouterr().out
+    assert "helpdesk" in listed and key not in listed and "in use" in listed
+    assert main(["keys", "revoke", "helpdesk", "--workspace", str(ws)]) == 0
+    assert keys.check(db, key) is None
+    assert main(["keys", "revoke", "nobody", "--workspace", str(ws)]) == 2
+    assert "no key in use is labelled 'nobody'" in capsys.readouterr().err
+
+
+def test_a_model_server_that_is_down_costs_one_sentence(tmp_path: Path) -> None:
+    from assistant.remote import ServerLLM
+    from ingest.models import ModelError
+
+    with pytest.raises(ModelError, match=r"the model server at http://127.0.0.1:9/v1 did not answer \(could not"):
+        ServerLLM("http://127.0.0.1:9/v1")
