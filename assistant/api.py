@@ -15,17 +15,21 @@ the same engine as the web app (service.Docent): questions asked at the same mom
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,13 +37,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant import keys, runs
 from assistant.answer import Answer
 from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig
+from assistant.config import MODEL_PREFIX as PREFIX
 from assistant.service import Asking, Docent
 from ingest.models import ModelError
 
-PREFIX = "docent-"
 MAX_BODY_BYTES = 256 * 1024  # a conversation at its longest (40,000 characters) fits several times over
 MAX_TOKENS = 1024  # the longest answer a request may ask for
 OPEN = {"/healthz"}  # paths that need no key
+ENDPOINTS = {"/healthz", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/search"}  # the rest count as "other"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+THREADS = 1024  # requests waiting on the engine at once, each on a thread of anyio's pool (40 by default)
+log = logging.getLogger("docent.api")
 
 
 class ChatMessage(BaseModel):
@@ -141,7 +149,8 @@ class Gate:
                 await self.app(scope, receive, sending)
         finally:
             mode = scope.get("state", {}).get("mode", "")
-            self.metrics.requests.labels(scope["path"], mode, str(status[0])).inc()
+            endpoint = scope["path"] if scope["path"] in ENDPOINTS else "other"  # a series per path would grow
+            self.metrics.requests.labels(endpoint, mode, str(status[0])).inc()
 
 
 class Metrics:
@@ -182,7 +191,12 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
     (True: a server that listens beyond this machine)."""
     from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-    app = FastAPI(title="Docent", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+
+    app = FastAPI(title="Docent", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     # Inside the key check, so that who is asking is known first: a body sent in chunks is cut off at the limit.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)
     metrics = Metrics()
@@ -191,12 +205,16 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
     def refusal(scope: Scope) -> JSONResponse | None:
         """Before anything is read: who is asking, and how much they send."""
         headers = Headers(scope=scope)
-        if scope["path"] not in OPEN and (require_key or keys.required(key_db)):
+        if require_key or keys.required(key_db):
             scheme, _, given = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or keys.check(key_db, given.strip()) is None:
+            if scope["path"] not in OPEN and (scheme.lower() != "bearer" or keys.check(key_db, given.strip()) is None):
                 refused = error(401, "a valid API key is needed: Authorization: Bearer KEY", "authentication_error")
                 refused.headers["WWW-Authenticate"] = "Bearer"
                 return refused
+        elif headers.get("host", "").rpartition(":")[0] not in LOCAL_HOSTS and headers.get("host") not in LOCAL_HOSTS:
+            # Without keys only this machine may ask: a web page whose name was pointed at 127.0.0.1 (DNS
+            # rebinding) sends its own name as the Host, and is turned away.
+            return error(403, "this server has no API key, so it answers only requests addressed to localhost")
         if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
             return error(413, f"the request is too large: at most {MAX_BODY_BYTES // 1024} KB")
         return None
@@ -218,8 +236,13 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         sentences = {404: "no such endpoint", 405: "method not allowed here"}
         return error(err.status_code, sentences.get(err.status_code, str(err.detail)))
 
+    @app.exception_handler(Exception)
+    async def failed(request: Request, err: Exception) -> JSONResponse:
+        log.exception("answering %s failed", request.url.path)
+        return error(500, "Docent failed to answer this request; the server's log says why", "server_error")
+
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/metrics")
@@ -231,7 +254,7 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
         names = [PREFIX + m for m in docent.modes()]
-        for run in runs.finished_runs(docent.workspace):
+        for run in docent.answering_runs().values():
             names += [f"{PREFIX}{m}:{run.id}" for m in USES_ADAPTER if PREFIX + m in names]
         return {
             "object": "list",
@@ -337,16 +360,23 @@ class Reply:
     async def events(self, asking: Asking, done: Callable[[Answer], None]) -> AsyncIterator[str]:
         """Server-sent events: the role, each piece of text, then a last chunk with the finish reason, usage and
         `docent`, then [DONE]. A client that goes away cancels its answer, which frees its place in the batch."""
+        pieces = asking.text()
         try:
             yield self.chunk({"role": "assistant", "content": ""})
-            async for piece in iterate_in_threadpool(asking.text()):
+            # Each piece is awaited on a thread that a client's going away abandons at once: the answer is
+            # cancelled below, and a question still waiting for its batch never reaches the model.
+            while (piece := await anyio.to_thread.run_sync(next, pieces, None, abandon_on_cancel=True)) is not None:
                 yield self.chunk({"content": piece})
             result = asking.answer()
             done(result)
             yield self.chunk({}, self.finish_reason(result), usage=self.usage(result), docent=self.extra(result))
-        except (ValueError, ModelError) as err:  # the headers are sent: the error goes in the stream
-            kind = "server_error" if isinstance(err, ModelError) else "invalid_request_error"
-            yield f"data: {json.dumps({'error': {'message': str(err), 'type': kind}})}\n\n"
+        except Exception as err:  # the headers are sent: the error goes in the stream
+            if isinstance(err, (ValueError, ModelError)):
+                message, kind = str(err), "server_error" if isinstance(err, ModelError) else "invalid_request_error"
+            else:
+                log.exception("streaming an answer failed")
+                message, kind = "Docent failed to answer this request; the server's log says why", "server_error"
+            yield f"data: {json.dumps({'error': {'message': message, 'type': kind}})}\n\n"
         finally:
             asking.cancel()  # a no-op once the answer is whole
         yield "data: [DONE]\n\n"

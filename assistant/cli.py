@@ -269,6 +269,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant import evaluate, precision, report, runs
     from assistant.generate import open_engine
+    from assistant.remote import shown_url
     from assistant.retrieve import Retriever
 
     workspace = workspace_path(args.workspace)
@@ -309,9 +310,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "index_generation": retriever.generation,
         "precision": "server" if cfg.llm_url else precision.choose(),
     }
-    folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     print("Loading models…", file=sys.stderr, flush=True)
     llm = open_engine(cfg.llm, run if needs_adapter else None, cfg.llm_url, args.llm_key)
+    cfg = dataclasses.replace(cfg, llm_url=shown_url(cfg.llm_url))  # reports keep no password the URL carried
+    folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     built = evaluate.run(
         questions,
         modes,
@@ -362,6 +364,7 @@ def _with_interval(summary: dict[str, Any], key: str) -> str:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Becomes the Streamlit server (exec, not a child), so that a supervisor's SIGTERM reaches the server itself."""
+    import getpass
     import os
 
     from assistant import access
@@ -370,9 +373,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     env = {**os.environ, "DOCENT_WORKSPACE": str(workspace_path(args.workspace).resolve())}
     if args.llm:
         env["DOCENT_LLM"] = args.llm
-    for name, given in (("DOCENT_LLM_URL", args.llm_url), ("DOCENT_LLM_KEY", args.llm_key)):
-        if given:
-            env[name] = given
+    given = {"DOCENT_LLM_URL": args.llm_url, "DOCENT_LLM_KEY": args.llm_key, "DOCENT_API_URL": args.api}
+    env.update({name: value for name, value in given.items() if value})
+    if args.api and not env.get("DOCENT_API_KEY"):
+        env["DOCENT_API_KEY"] = getpass.getpass("API key for the Docent API (blank if it needs none): ")
     if "DOCENT_PASSWORD" in env and not env["DOCENT_PASSWORD"]:
         raise ValueError(
             "DOCENT_PASSWORD is set but empty, which would leave the app open: set a password, "
@@ -563,6 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     u.add_argument("--password", action="store_true", help="ask for a password that the app will require")
     u.add_argument("--llm", help="base LLM when no run is tuned (default: embedded)")
+    u.add_argument(
+        "--api",
+        metavar="URL",
+        help="answer through a running `docent serve` (e.g. http://localhost:8000/v1), loading no model here; "
+        "its key in DOCENT_API_KEY, or asked for",
+    )
     w = parsers["serve"]
     w.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
     w.add_argument("--port", type=int, default=8000, help="port (default: 8000)")

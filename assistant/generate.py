@@ -65,6 +65,9 @@ class Engine(Protocol):
         ...
 
 
+MAX_ADAPTERS = 4  # attached to one loaded model at once (the API's docent-both:<run> can name any run)
+
+
 class LLM:
     def __init__(self, name: str = "embedded", adapter: Path | None = None, loaded: tuple[Any, Any] | None = None):
         """`loaded`: a (model, tokenizer) already in memory, such as the peft model being trained, which then
@@ -83,7 +86,7 @@ class LLM:
         self.torch = torch
         self.lock = threading.Lock()  # one generation at a time per loaded model
         self.adapter: str | None = getattr(self.model, "active_adapter", None) if loaded is not None else None
-        self.attached: set[str] = {self.adapter} if self.adapter else set()  # every adapter that can answer
+        self.attached: list[str] = [self.adapter] if self.adapter else []  # adapters that can answer, last used last
         self.merged: dict[str, Any] = {}  # int8 only: per adapter, the base with it merged in, quantised
         if adapter is not None:
             self.attach(adapter)
@@ -109,14 +112,27 @@ class LLM:
                 self.merged[name] = merged
         elif name not in self.attached:
             with self.lock:
-                if not self.attached:
+                if not self.attached and self.adapter is None:
                     self.model = PeftModel.from_pretrained(self.model, str(adapter), adapter_name=name).eval()
                 else:
                     self.model.load_adapter(str(adapter), adapter_name=name)
         with self.lock:
-            self.attached.add(name)
+            if name not in self.attached:
+                self.attached.append(name)
             if default or self.adapter is None:
                 self.adapter = name
+            self._forget_unused()
+
+    def _forget_unused(self) -> None:
+        """Past MAX_ADAPTERS, the adapter used longest ago (never the default) is dropped: on int8 each one is a
+        whole merged copy of the model, and a server asked for many runs' adapters would grow without end."""
+        while len(self.attached) > MAX_ADAPTERS:
+            old = next(n for n in self.attached if n != self.adapter)
+            self.attached.remove(old)
+            if old in self.merged:
+                del self.merged[old]
+            else:
+                self.model.delete_adapter(old)
 
     def check(self, tuned: bool, adapter: str | None = None) -> None:
         if tuned and self.adapter is None:
@@ -131,6 +147,9 @@ class LLM:
         self.check(tuned, adapter)
         name = adapter or self.adapter
         with self.lock, self.torch.inference_mode():
+            if tuned and name in self.attached:  # the most recently used goes last
+                self.attached.remove(name)
+                self.attached.append(name)
             if self.merged:
                 yield self.merged[str(name)] if tuned else self.model
             elif tuned:

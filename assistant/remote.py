@@ -36,7 +36,7 @@ class ServerLLM:
     def __init__(self, url: str, key: str | None = None, model: str | None = None, timeout_s: float = TIMEOUT_S):
         from openai import OpenAI
 
-        self.url = url
+        self.url = shown_url(url)  # as messages say it: without a password or a key it may carry
         key = key or os.environ.get("DOCENT_LLM_KEY") or "none"  # most local servers take any key
         self.client = OpenAI(base_url=url, api_key=key, timeout=timeout_s, max_retries=2)
         self.served = self._models()
@@ -45,7 +45,7 @@ class ServerLLM:
         if not self.name:
             raise ModelError(f"the model server at {url} lists no model: start it with one")
         self.adapter: str | None = None  # the run whose adapter tuned modes answer with
-        self.attached: set[str] = {m.id for m in self.served if getattr(m, "parent", None) is not None}
+        self.attached = [m.id for m in self.served if getattr(m, "parent", None) is not None]
 
     def _models(self) -> list[Any]:
         try:
@@ -68,7 +68,7 @@ class ServerLLM:
                     f"{name}={adapter.resolve()}` (or with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, so that Docent "
                     "registers it); servers other than vLLM (Ollama, llama.cpp) answer base and retrieval only"
                 ) from err
-            self.attached.add(name)
+            self.attached.append(name)
         if default or self.adapter is None:
             self.adapter = name
 
@@ -144,6 +144,15 @@ class ServerLLM:
         model = self._model(tuned, adapter)
         with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="docent-remote") as pool:
             return list(pool.map(lambda m: self.complete(m, max_new_tokens, model), conversations))
+
+
+def shown_url(url: str) -> str:
+    """The URL without the user, password and query a server's address may carry, for messages and reports."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname or ""
+    return urlunsplit((parts.scheme, f"{host}:{parts.port}" if parts.port else host, parts.path, "", ""))
 
 
 def _reason(err: BaseException) -> str:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from assistant import runs
 from assistant.answer import Answer
@@ -22,6 +22,9 @@ from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_qu
 from assistant.jobs import Jobs
 from assistant.library import Library
 from ingest.store import get_meta
+
+if TYPE_CHECKING:
+    from assistant.client import DocentApi
 
 T = TypeVar("T")
 
@@ -60,11 +63,20 @@ def on_own_thread(load: Callable[[], T]) -> T:
 
 
 class Docent:
-    def __init__(self, workspace: Path, llm: str = "embedded", llm_url: str = "", llm_key: str | None = None):
-        """`llm_url`: an OpenAI-compatible model server answers (remote.ServerLLM), and no model loads here."""
+    def __init__(
+        self,
+        workspace: Path,
+        llm: str = "embedded",
+        llm_url: str = "",
+        llm_key: str | None = None,
+        api: DocentApi | None = None,
+    ):
+        """`llm_url`: an OpenAI-compatible model server answers (remote.ServerLLM), and no model loads here.
+        `api`: a running `docent serve` answers every question (the web app as its client)."""
         self.workspace = workspace
-        self.llm_name, self.llm_url, self.llm_key = llm, llm_url, llm_key
+        self.llm_name, self.llm_url, self.llm_key, self.api = llm, llm_url, llm_key, api
         self.no_adapter = ""  # why the model server cannot answer with the tuned run, when it cannot
+        self.base = llm  # the base model loaded here, once loaded
         self._lock = threading.RLock()
         self._llm: Any = None
         self._batcher: Any = None
@@ -89,39 +101,46 @@ class Docent:
     def llm(self) -> Any:
         """The LLM, with the newest finished run's adapter attached once there is one."""
         from assistant.generate import open_engine
+        from ingest.models import ModelError
 
         with self._lock:
             run = runs.latest_finished(self.workspace)
             if self._llm is None:  # the base model the newest run was tuned from, when there is one
-                base = run.settings.llm if run else self.llm_name
-                self._llm = on_own_thread(lambda: open_engine(base, None, self.llm_url, self.llm_key))
+                self.base = run.settings.llm if run else self.llm_name
+                self._llm = on_own_thread(lambda: open_engine(self.base, None, self.llm_url, self.llm_key))
             if run is not None and (self._run is None or run.id != self._run.id):
-                self._attach(run, default=True)
+                try:
+                    self._attach(run, default=True)
+                except ModelError as err:
+                    if not self.llm_url:
+                        raise
+                    self.no_adapter, run = str(err), None  # tuned modes say why; tried again at the next question
+                else:
+                    self.no_adapter = ""
             self._run = run
             return self._llm
 
     def _attach(self, run: runs.Run, default: bool) -> None:
-        """A run's adapter on the engine; on a model server that will not take it, tuned modes say why instead."""
-        from ingest.models import ModelError
-
         if run.adapter_name in self._llm.attached:
             if default:
                 self._llm.adapter = run.adapter_name
             return
-        try:
-            on_own_thread(lambda: self._llm.attach(run.adapter, name=run.adapter_name, default=default))
-        except ModelError as err:
-            if not self.llm_url:
-                raise
-            self.no_adapter = str(err)
-        else:
-            self.no_adapter = ""
+        on_own_thread(lambda: self._llm.attach(run.adapter, name=run.adapter_name, default=default))
+
+    def answering_runs(self) -> dict[str, runs.Run]:
+        """The finished runs that can answer, by id: those tuned from the base model loaded here (any run, with a
+        model server, which has its own base model)."""
+        found = runs.finished_runs(self.workspace)
+        if self.llm_url:
+            return {r.id: r for r in found}
+        base = self.base if self._llm is not None else (found[-1].settings.llm if found else self.llm_name)
+        return {r.id: r for r in found if r.settings.llm == base}
 
     def finished_run(self, run_id: str) -> runs.Run:
         """A finished run that can answer, by its id: looked up among the workspace's runs, never used as a path."""
-        found = {r.id: r for r in runs.finished_runs(self.workspace)}
+        found = self.answering_runs()
         if run_id not in found:
-            raise LookupError(f"no finished run {run_id!r}; runs: {', '.join(found) or 'none yet'}")
+            raise LookupError(f"no finished run {run_id!r} answers here; runs: {', '.join(found) or 'none yet'}")
         return found[run_id]
 
     def batcher(self) -> Any:
@@ -138,6 +157,10 @@ class Docent:
 
     def modes(self) -> list[str]:
         """The modes that can answer now: tuned ones need a finished run, the others an index."""
+        if self.api is not None:
+            return self.api.modes()
+        if self.llm_url:
+            self.llm()  # whether the model server takes the newest run's adapter
         status = self.library.status()
         tuned = status["run"] is not None and not self.no_adapter
         found = ["base"]
@@ -178,6 +201,8 @@ class Docent:
         from assistant.answer import Answering
 
         cfg = cfg or AnswerConfig()
+        if self.api is not None:  # the API condenses the conversation itself
+            return self.api.ask(check_question(question, history), mode, history or [], cfg.max_new_tokens, run)
         asked = condense(check_question(question, history), history or [])  # refused before any model time
         named = self.finished_run(run) if run and mode in USES_ADAPTER else None
         llm = self.llm()
@@ -189,10 +214,13 @@ class Docent:
         if mode in USES_ADAPTER and llm.adapter is None:
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
         if named is not None:
-            with self._lock:
-                self._attach(named, default=False)
-            if self.no_adapter:
-                raise ValueError(self.no_adapter)
+            from ingest.models import ModelError
+
+            try:
+                with self._lock:
+                    self._attach(named, default=False)
+            except ModelError as err:  # this run alone: the others answer as before
+                raise ValueError(str(err)) from err
         adapter = named.adapter_name if named is not None else None
         batcher = self.batcher()
         if batcher is None:
@@ -212,5 +240,6 @@ class Docent:
 
     def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
         """A rating of an answer, stored with the run whose adapter gave it (tuned and both modes)."""
-        run = self._run.id if self._run is not None and mode in USES_ADAPTER else None
+        answered = runs.latest_finished(self.workspace) if self.api is not None else self._run
+        run = answered.id if answered is not None and mode in USES_ADAPTER else None
         self.library.feedback(question, answer_text, mode, rating, comment, run)

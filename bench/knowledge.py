@@ -73,7 +73,7 @@ def main() -> None:
                 start = time.perf_counter()
                 run = tune(TuneConfig(**{"recipe": "closed-book", **settings}), ws, progress=False)
                 seconds = time.perf_counter() - start
-                llm.attach(run.adapter, name=name)
+                llm.attach(run.adapter, name=run.adapter_name)
             scores = {
                 label: summarise(answer_all(qs, mode, llm, None, answer_cfg, progress=False), 0)
                 for label, qs in (("film", film_qs), ("trained", train_qs))

@@ -82,7 +82,7 @@ def main() -> None:
                 start = time.perf_counter()
                 run = tune(cfg, ws)
                 seconds = time.perf_counter() - start
-            llm.attach(run.adapter, name=recipe)
+            llm.attach(run.adapter, name=run.adapter_name)
             for mode in ("tuned", "both"):
                 table[f"{mode} ({recipe})"] = summarise(
                     answer_all(questions, mode, llm, retriever, answer_cfg), args.seed

@@ -19,7 +19,7 @@ from assistant import api, keys, runs
 from assistant.answer import answer
 from assistant.cli import main
 from assistant.config import AnswerConfig
-from assistant.generate import LLM
+from assistant.generate import LLM, Timing
 from assistant.retrieve import Retriever
 from assistant.service import Docent
 from ingest.store import Workspace
@@ -262,3 +262,122 @@ def test_a_model_server_that_is_down_costs_one_sentence(tmp_path: Path) -> None:
 
     with pytest.raises(ModelError, match=r"the model server at http://127.0.0.1:9/v1 did not answer \(could not"):
         ServerLLM("http://127.0.0.1:9/v1")
+
+
+def test_a_model_server_that_cannot_take_an_adapter_says_how_to_start_vllm(served) -> None:
+    from assistant.remote import ServerLLM
+    from ingest.models import ModelError
+
+    server, key, older = served  # docent serve is an OpenAI-compatible server without adapters of its own
+    remote = ServerLLM(server.url + "/v1", key)
+    assert remote.name == "docent-base"
+    with pytest.raises(ModelError) as refused:
+        remote.attach(older.adapter, older.adapter_name)
+    said = str(refused.value)
+    assert "HTTP 404" in said and f"--lora-modules {older.adapter_name}={older.adapter.resolve()}" in said
+    assert "answer base and retrieval only" in said
+    with pytest.raises(ModelError, match="no fine-tuned adapter is served"):
+        list(remote.stream([{"role": "user", "content": "hi"}], 4, Timing(), tuned=True))
+
+
+def test_the_web_app_answers_through_the_api_and_loads_no_model(served, tiny_llm: Path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    server, key, _ = served
+    monkeypatch.setenv("DOCENT_WORKSPACE", str(server.docent.workspace))
+    monkeypatch.setenv("DOCENT_API_URL", server.url + "/v1")
+    monkeypatch.setenv("DOCENT_API_KEY", key)
+    monkeypatch.setenv("DOCENT_LLM", "/nowhere")  # a page that loaded a model here would fail
+    monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
+    expected = server.client(key).chat.completions.create(
+        model="docent-retrieval", messages=[{"role": "user", "content": QUESTION}], max_tokens=160
+    )
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=180)
+    at.run()
+    assert at.segmented_control[0].options == ["base", "tuned", "retrieval", "both"]  # the API's modes
+    at.segmented_control[0].set_value("retrieval").run()
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    (assistant,) = [m for m in at.chat_message if m.name == "assistant"]
+    assert assistant.markdown[0].value == expected.choices[0].message.content
+    assert any(e.label.startswith("Sources (1)") for e in at.expander)  # the sources came back with the answer
+    with urllib.request.urlopen(
+        urllib.request.Request(server.url + "/metrics", headers={"Authorization": f"Bearer {key}"})
+    ) as shown:
+        text = shown.read().decode()
+    assert 'docent_requests_total{endpoint="/v1/chat/completions",mode="retrieval",status="200"} 2.0' in text
+
+
+def test_through_a_server_without_adapters_tuned_modes_say_why_and_errors_are_sentences(served) -> None:
+    from assistant.remote import ServerLLM
+    from ingest.models import ModelError
+
+    server, key, _ = served  # docent serve as the model server: it answers, but takes no adapter
+    remote = Docent(server.docent.workspace, llm_url=server.url + "/v1", llm_key=key)
+    assert remote.modes() == ["base", "retrieval"]  # tuned and both cannot answer there
+    with pytest.raises(ValueError, match=r"does not serve run .* adapter and did not take it"):
+        remote.ask(QUESTION, "both")
+    asking = remote.ask(QUESTION, "retrieval", cfg=AnswerConfig(max_new_tokens=8))
+    assert "".join(asking.text()) and asking.answer().sources  # retrieval here, the model there
+    wrong = ServerLLM(server.url + "/v1", key, model="docent-nope")
+    with pytest.raises(ModelError, match=r"failed to answer with docent-nope \(HTTP 404: .*no model 'docent-nope'"):
+        list(wrong.stream([{"role": "user", "content": QUESTION}], 4, Timing()))
+
+
+def test_without_a_key_only_requests_addressed_to_localhost_are_answered(own_sample_ws: Path, tiny_llm: Path) -> None:
+    server = Served(Docent(own_sample_ws, str(tiny_llm)))  # the workspace has no key
+    try:
+        with urllib.request.urlopen(server.url + "/v1/models") as listed:
+            assert json.loads(listed.read())["data"][0]["id"] == "docent-base"
+        rebound = urllib.request.Request(server.url + "/v1/models", headers={"Host": "attacker.example:8000"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(rebound)
+        assert refused.value.code == 403 and b"answers only requests addressed to localhost" in refused.value.read()
+        for path in ("/nothing-here", "/another-one"):
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(server.url + path)
+        with urllib.request.urlopen(server.url + "/metrics") as shown:
+            text = shown.read().decode()
+        assert 'endpoint="other",mode="",status="404"} 2.0' in text and "nothing-here" not in text
+    finally:
+        server.close()
+
+
+def test_a_run_tuned_from_another_base_model_is_not_offered(served) -> None:
+    server, key, _ = served
+    other = runs.Run("20260103-000000-other", runs.runs_root(server.docent.workspace) / "20260103-000000-other")
+    other.status, other.created, other.config = "finished", "2000-01-01T00:00:00+00:00", {"tune": {"llm": "other"}}
+    other.adapter.mkdir(parents=True)
+    other.save()
+    assert not any(other.id in m.id for m in server.client(key).models.list())
+    ask = json.dumps({"model": f"docent-both:{other.id}", "messages": [{"role": "user", "content": QUESTION}]})
+    status, reply = server.post("/v1/chat/completions", ask.encode(), key)
+    assert status == 404 and "no finished run '20260103-000000-other' answers here" in reply["error"]["message"]
+
+
+def test_an_unexpected_failure_is_a_sentence_and_the_server_goes_on(served, monkeypatch) -> None:
+    server, key, _ = served
+    ask = json.dumps({"model": "docent-base", "messages": [{"role": "user", "content": QUESTION}]}).encode()
+    with monkeypatch.context() as patched:
+        patched.setattr(Docent, "ask", lambda self, *a, **k: 1 / 0)
+        status, reply = server.post("/v1/chat/completions", ask, key)
+    assert status == 500 and reply["error"]["message"].startswith("Docent failed to answer this request")
+    assert server.post("/v1/chat/completions", ask, key)[0] == 200
+
+
+def test_one_model_keeps_a_bounded_number_of_adapters(tmp_path: Path, tiny_llm: Path) -> None:
+    from assistant.generate import MAX_ADAPTERS
+
+    planted = [plant_run(tmp_path, tiny_llm, f"2026010{i}-000000-run") for i in range(MAX_ADAPTERS + 2)]
+    llm = LLM(str(tiny_llm))
+    llm.attach(planted[0].adapter, planted[0].adapter_name)  # the default
+    for run in planted[1:]:
+        llm.attach(run.adapter, run.adapter_name, default=False)
+        list(llm.stream([{"role": "user", "content": "hi"}], 2, Timing(), tuned=True, adapter=run.adapter_name))
+    assert len(llm.attached) == MAX_ADAPTERS and llm.adapter == planted[0].adapter_name
+    assert planted[0].adapter_name in llm.attached and planted[-1].adapter_name in llm.attached
+    assert planted[1].adapter_name not in llm.attached  # used longest ago
+    with pytest.raises(Exception, match="is not attached"):
+        llm.generate_batch([[{"role": "user", "content": "hi"}]], 2, tuned=True, adapter=planted[1].adapter_name)

@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import access
+from assistant.client import DocentApi
 from assistant.config import READS_SOURCES
 from assistant.grounding import turned_away
 from assistant.service import Docent
@@ -29,7 +30,8 @@ def workspace() -> Path:
 def engine(path: str) -> Docent:
     """One per server process: every browser session shares the loaded models and index."""
     env = os.environ.get
-    app = Docent(Path(path), env("DOCENT_LLM", "embedded"), env("DOCENT_LLM_URL", ""), env("DOCENT_LLM_KEY"))
+    api = DocentApi(env("DOCENT_API_URL", ""), env("DOCENT_API_KEY")) if env("DOCENT_API_URL") else None
+    app = Docent(Path(path), env("DOCENT_LLM", "embedded"), env("DOCENT_LLM_URL", ""), env("DOCENT_LLM_KEY"), api)
     app.library.ws.make_root()
     handler = logging.FileHandler(private_file(app.workspace / "ui.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
