@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -36,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import keys, runs
 from assistant.answer import Answer
-from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig
+from assistant.config import FUSIONS, LOCAL_HOSTS, MODES, USES_ADAPTER, AnswerConfig
 from assistant.config import MODEL_PREFIX as PREFIX
 from assistant.service import Asking, Docent
 from ingest.models import ModelError
@@ -45,7 +46,6 @@ MAX_BODY_BYTES = 256 * 1024  # a conversation at its longest (40,000 characters)
 MAX_TOKENS = 1024  # the longest answer a request may ask for
 OPEN = {"/healthz"}  # paths that need no key
 ENDPOINTS = {"/healthz", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/search"}  # the rest count as "other"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 THREADS = 1024  # requests waiting on the engine at once, each on a thread of anyio's pool (40 by default)
 log = logging.getLogger("docent.api")
 
@@ -211,7 +211,7 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
                 refused = error(401, "a valid API key is needed: Authorization: Bearer KEY", "authentication_error")
                 refused.headers["WWW-Authenticate"] = "Bearer"
                 return refused
-        elif headers.get("host", "").rpartition(":")[0] not in LOCAL_HOSTS and headers.get("host") not in LOCAL_HOSTS:
+        elif urlsplit("//" + headers.get("host", "")).hostname not in LOCAL_HOSTS:
             # Without keys only this machine may ask: a web page whose name was pointed at 127.0.0.1 (DNS
             # rebinding) sends its own name as the Host, and is turned away.
             return error(403, "this server has no API key, so it answers only requests addressed to localhost")

@@ -21,10 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.config import FUSIONS, MODES, USES_ADAPTER, AnswerConfig, TuneConfig, check_question, value_type
+from assistant.config import (
+    FUSIONS,
+    LOCAL_HOSTS,
+    MODES,
+    USES_ADAPTER,
+    AnswerConfig,
+    TuneConfig,
+    check_question,
+    value_type,
+)
 from ingest.config import IngestConfig, workspace_path
-
-LOCAL = ("localhost", "127.0.0.1", "::1")  # addresses that only this machine reaches
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -386,7 +393,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env["DOCENT_PASSWORD_HASH"] = access.hash_password(_new_password())
         env.pop("DOCENT_PASSWORD", None)
     protected = env.get("DOCENT_PASSWORD") or env.get("DOCENT_PASSWORD_HASH")
-    if args.host not in LOCAL and not protected:
+    if args.host not in LOCAL_HOSTS and not protected:
         print(
             f"Note: the app listens on {args.host} without a password; anyone who reaches it can read your "
             "documents. Use --password (or DOCENT_PASSWORD).",
@@ -430,7 +437,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workspace = workspace_path(args.workspace)
     docent = Docent(workspace, args.llm or AnswerConfig().llm, url_from(args.llm_url), args.llm_key)
     has_keys = keys.any_active(docent.library.db())
-    if args.host not in LOCAL and not has_keys:
+    if args.host not in LOCAL_HOSTS and not has_keys:
         raise ValueError(
             f"--host {args.host} without an API key would let anyone who reaches it read your documents: "
             "create one first with `docent keys create LABEL`"
@@ -442,7 +449,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"Docent API: http://{args.host}:{args.port}/v1 (workspace {workspace}); Ctrl-C stops it", flush=True)
-    app = api.create_app(docent, require_key=args.host not in LOCAL)
+    app = api.create_app(docent, require_key=args.host not in LOCAL_HOSTS)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 

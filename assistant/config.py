@@ -11,6 +11,7 @@ FUSIONS = ("rrf", "dense", "bm25")
 MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tuned adapter
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # names that reach only this machine
 MODEL_PREFIX = "docent-"  # the API names a mode's model docent-<mode>, and docent-<mode>:<run> for a run's adapter
 TRAINING_SETS = ("closed-book", "raft", "mixed")  # what data.build makes examples of
 RECIPES = (*TRAINING_SETS, "staged")  # staged: closed-book epochs, then raft ones (tune.py)
