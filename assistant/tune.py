@@ -271,7 +271,7 @@ def tune(
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
     from peft import LoraConfig, PeftModel, get_peft_model
-    from transformers import TrainingArguments
+    from transformers import TrainingArguments, set_seed
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     # setup
@@ -324,6 +324,7 @@ def tune(
         kept: Any = model.peft_config["default"]
         cfg = dataclasses.replace(cfg, lora_r=kept.r, lora_alpha=kept.lora_alpha)
     else:
+        set_seed(cfg.seed)  # the adapter's first weights come from the run's seed, not from what ran before it
         model = get_peft_model(model, lora)
     bf16 = bf16_training()
     collate = PadCollator(tokenizer.pad_token_id, 8 if torch.cuda.is_available() else 1)
