@@ -119,7 +119,8 @@ class TuneConfig:
     )
     lora_r: int = field(default=16, metadata={"help": "LoRA rank: capacity of the adapter"})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scale (alpha / r multiplies the update)"})
-    lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
+    # 0: without a dropout mask drawn for every LoRA input, a CPU step trains 1.42 times as fast (bench/train_speed.py)
+    lora_dropout: float = field(default=0.0, metadata={"help": "dropout on the LoRA input"})
     target_modules: str = field(
         default="all-linear", metadata={"help": "layers that get adapters: all-linear, or names like q_proj,v_proj"}
     )
