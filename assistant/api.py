@@ -35,7 +35,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant import keys, runs
+from assistant import keys
 from assistant.answer import Answer
 from assistant.config import FUSIONS, LOCAL_HOSTS, MODES, USES_ADAPTER, AnswerConfig
 from assistant.config import MODEL_PREFIX as PREFIX
@@ -277,7 +277,7 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         cfg = AnswerConfig(max_new_tokens=limit) if limit else AnswerConfig()
         start = time.perf_counter()
         asking = await run_in_threadpool(_answering, docent.ask, question, mode, history, cfg, run)
-        reply = Reply(body.model, mode, run or _serving_run(docent, mode), cfg.max_new_tokens)
+        reply = Reply(body.model, mode, run or docent.serving_run(mode), cfg.max_new_tokens)
         if body.stream:
             return StreamingResponse(
                 reply.events(asking, lambda result: metrics.answered(mode, result, time.perf_counter() - start)),
@@ -301,11 +301,6 @@ def _answering(fn: Callable[..., Any], *args: Any) -> Any:
         raise Refused(404, str(err), "model_not_found") from err
     except ModelError as err:  # the model server is down, an adapter it will not take
         raise Refused(503, str(err), "server_error") from err
-
-
-def _serving_run(docent: Docent, mode: str) -> str | None:
-    run = runs.latest_finished(docent.workspace) if mode in USES_ADAPTER else None
-    return run.id if run else None
 
 
 class Reply:

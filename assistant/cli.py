@@ -23,12 +23,14 @@ from typing import Any
 
 from assistant.config import (
     FUSIONS,
+    LLM_TIMEOUT_S,
     LOCAL_HOSTS,
     MODES,
     USES_ADAPTER,
     AnswerConfig,
     TuneConfig,
     check_question,
+    llm_timeout,
     value_type,
 )
 from ingest.config import IngestConfig, workspace_path
@@ -138,7 +140,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print("Loading models…", file=sys.stderr, flush=True)
     retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
     run = runs.find(workspace, args.run) if args.mode in USES_ADAPTER else None
-    llm = open_engine(cfg.llm, run, cfg.llm_url, args.llm_key)
+    llm = open_engine(cfg.llm, run, cfg.llm_url, args.llm_key, args.llm_timeout)
     if run is not None:
         unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
         if unseen:
@@ -318,7 +320,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "precision": "server" if cfg.llm_url else precision.choose(),
     }
     print("Loading models…", file=sys.stderr, flush=True)
-    llm = open_engine(cfg.llm, run if needs_adapter else None, cfg.llm_url, args.llm_key)
+    llm = open_engine(cfg.llm, run if needs_adapter else None, cfg.llm_url, args.llm_key, args.llm_timeout)
     cfg = dataclasses.replace(cfg, llm_url=shown_url(cfg.llm_url))  # reports keep no password the URL carried
     folder = workspace / "evals" / evaluate.settings_key({**meta, "settings": dataclasses.asdict(cfg)})
     built = evaluate.run(
@@ -381,6 +383,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if args.llm:
         env["DOCENT_LLM"] = args.llm
     given = {"DOCENT_LLM_URL": args.llm_url, "DOCENT_LLM_KEY": args.llm_key, "DOCENT_API_URL": args.api}
+    if args.llm_timeout is not None:
+        given["DOCENT_LLM_TIMEOUT"] = str(llm_timeout(args.llm_timeout))  # refused here, not at the first question
     env.update({name: value for name, value in given.items() if value})
     if args.api and not env.get("DOCENT_API_KEY"):
         env["DOCENT_API_KEY"] = getpass.getpass("API key for the Docent API (blank if it needs none): ")
@@ -435,7 +439,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.service import Docent
 
     workspace = workspace_path(args.workspace)
-    docent = Docent(workspace, args.llm or AnswerConfig().llm, url_from(args.llm_url), args.llm_key)
+    docent = Docent(
+        workspace, args.llm or AnswerConfig().llm, url_from(args.llm_url), args.llm_key, llm_timeout=args.llm_timeout
+    )
     has_keys = keys.any_active(docent.library.db())
     if args.host not in LOCAL_HOSTS and not has_keys:
         raise ValueError(
@@ -589,6 +595,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--llm-url", help="an OpenAI-compatible model server that answers (vLLM, Ollama)")
         p.add_argument(
             "--llm-key", help="the model server's key (better: DOCENT_LLM_KEY, kept out of the shell history)"
+        )
+        p.add_argument(
+            "--llm-timeout",
+            type=float,
+            metavar="SECONDS",
+            help=f"how long the model server may take to begin an answer (DOCENT_LLM_TIMEOUT; {LLM_TIMEOUT_S:g} s)",
         )
     k = parsers["keys"]
     k.add_argument("action", nargs="?", default="list", choices=["create", "list", "revoke"])

@@ -12,6 +12,7 @@ MODES = ("base", "tuned", "retrieval", "both")  # tuned and both use the fine-tu
 READS_SOURCES = ("retrieval", "both")
 USES_ADAPTER = ("tuned", "both")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # names that reach only this machine
+LLM_TIMEOUT_S = 120.0  # seconds a model server (--llm-url) may take to begin an answer; a loaded CPU server needs more
 MODEL_PREFIX = "docent-"  # the API names a mode's model docent-<mode>, and docent-<mode>:<run> for a run's adapter
 TRAINING_SETS = ("closed-book", "raft", "mixed")  # what data.build makes examples of
 RECIPES = (*TRAINING_SETS, "staged")  # staged: closed-book epochs, then raft ones (tune.py)
@@ -43,6 +44,19 @@ def check_question(question: str, history: list[tuple[str, str]] | None = None) 
             f"the conversation is over {MAX_CONVERSATION_CHARS:,} characters long: start a new conversation"
         )
     return question
+
+
+def llm_timeout(given: float | None = None) -> float:
+    """Seconds a model server may take to begin an answer: `--llm-timeout`, else DOCENT_LLM_TIMEOUT, else
+    LLM_TIMEOUT_S."""
+    raw = given if given is not None else os.environ.get("DOCENT_LLM_TIMEOUT") or LLM_TIMEOUT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ValueError(f"--llm-timeout (DOCENT_LLM_TIMEOUT) must be a number of seconds above 0, got {raw!r}")
+    return seconds
 
 
 @dataclass

@@ -266,13 +266,16 @@ class LLM:
         return text.strip(), timing
 
 
-def open_engine(llm: str = "embedded", run: Run | None = None, url: str = "", key: str | None = None) -> Any:
-    """The engine that answers: the OpenAI-compatible server at `url` when there is one, else `llm` loaded in this
-    process. With `run`, its adapter is attached under the run's name, and its base model loads in place of `llm`."""
+def open_engine(
+    llm: str = "embedded", run: Run | None = None, url: str = "", key: str | None = None, timeout_s: float | None = None
+) -> Any:
+    """The engine that answers: the OpenAI-compatible server at `url` when there is one (waiting up to `timeout_s`
+    for an answer to begin), else `llm` loaded in this process. With `run`, its adapter is attached under the run's
+    name, and its base model loads in place of `llm`."""
     if url:
         from assistant.remote import ServerLLM
 
-        engine: Any = ServerLLM(url, key)
+        engine: Any = ServerLLM(url, key, timeout_s=timeout_s)
     else:
         engine = LLM(run.settings.llm if run else llm)
     if run is not None:

@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from assistant.config import llm_timeout
 from assistant.generate import Timing
 from assistant.metrics import loop_start
 from ingest.models import ModelError
 
-TIMEOUT_S = 120.0  # a whole answer; the client retries a connection error or a 5xx twice before giving up
+# A server may take config.llm_timeout() seconds (--llm-timeout, DOCENT_LLM_TIMEOUT) to begin an answer, and as long
+# between two streamed pieces. A question the server took is never asked again: one that timed out may still be in
+# its queue, and asking again would only add to the load that made it late. A question that never reached it (the
+# connection refused, or not taken within CONNECT_S) is sent again, twice.
+CONNECT_S = 10.0
+RESENDS = 2
 PARALLEL = 16  # requests in flight at once for a batch: the server batches them itself
+T = TypeVar("T")
 
 
 def url_from(given: str | None) -> str:
@@ -33,12 +40,14 @@ def url_from(given: str | None) -> str:
 class ServerLLM:
     """An Engine (generate.Engine) whose model runs in an OpenAI-compatible server."""
 
-    def __init__(self, url: str, key: str | None = None, model: str | None = None, timeout_s: float = TIMEOUT_S):
-        from openai import OpenAI
+    def __init__(self, url: str, key: str | None = None, model: str | None = None, timeout_s: float | None = None):
+        from openai import OpenAI, Timeout
 
         self.url = shown_url(url)  # as messages say it: without a password or a key it may carry
         key = key or os.environ.get("DOCENT_LLM_KEY") or "none"  # most local servers take any key
-        self.client = OpenAI(base_url=url, api_key=key, timeout=timeout_s, max_retries=2)
+        timeout = Timeout(llm_timeout(timeout_s), connect=CONNECT_S)
+        self.client = OpenAI(base_url=url, api_key=key, timeout=timeout, max_retries=RESENDS)  # listing, registering
+        self.asking = self.client.with_options(max_retries=0)  # answers: resent only when never received (_send)
         self.served = self._models()
         bases = [m.id for m in self.served if getattr(m, "parent", None) is None]
         self.name = model or (bases[0] if bases else "")
@@ -94,13 +103,15 @@ class ServerLLM:
         model = self._model(tuned, adapter)
         start, text = time.perf_counter(), ""
         try:
-            chunks = self.client.chat.completions.create(  # type: ignore[call-overload]
-                model=model,
-                messages=messages,
-                max_tokens=max_new_tokens,
-                temperature=0.0,
-                stream=True,
-                stream_options={"include_usage": True},
+            chunks = _send(
+                lambda: self.asking.chat.completions.create(  # type: ignore[call-overload]
+                    model=model,
+                    messages=messages,
+                    max_tokens=max_new_tokens,
+                    temperature=0.0,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
             )
             with chunks:
                 for chunk in chunks:
@@ -123,11 +134,13 @@ class ServerLLM:
 
     def complete(self, messages: list[dict[str, str]], max_new_tokens: int, model: str) -> str:
         try:
-            reply = self.client.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_new_tokens,
-                temperature=0.0,
+            reply = _send(
+                lambda: self.asking.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=max_new_tokens,
+                    temperature=0.0,
+                )
             )
         except Exception as err:
             raise ModelError(f"the model server at {self.url} failed to answer with {model} ({_reason(err)})") from err
@@ -144,6 +157,21 @@ class ServerLLM:
         model = self._model(tuned, adapter)
         with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="docent-remote") as pool:
             return list(pool.map(lambda m: self.complete(m, max_new_tokens, model), conversations))
+
+
+def _send(ask: Callable[[], T]) -> T:
+    """`ask()`, sent again (up to RESENDS times) only when the server never received it."""
+    from openai import APIConnectionError
+
+    for attempt in range(RESENDS + 1):
+        try:
+            return ask()
+        except APIConnectionError as err:
+            unreceived = type(err.__cause__).__name__ in ("ConnectError", "ConnectTimeout")  # never reached it
+            if attempt == RESENDS or not unreceived:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def shown_url(url: str) -> str:

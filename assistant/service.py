@@ -70,11 +70,13 @@ class Docent:
         llm_url: str = "",
         llm_key: str | None = None,
         api: DocentApi | None = None,
+        llm_timeout: float | None = None,
     ):
         """`llm_url`: an OpenAI-compatible model server answers (remote.ServerLLM), and no model loads here.
         `api`: a running `docent serve` answers every question (the web app as its client)."""
         self.workspace = workspace
         self.llm_name, self.llm_url, self.llm_key, self.api = llm, llm_url, llm_key, api
+        self.llm_timeout = llm_timeout
         self.no_adapter = ""  # why the model server cannot answer with the tuned run, when it cannot
         self.base = llm  # the base model loaded here, once loaded
         self._lock = threading.RLock()
@@ -107,7 +109,9 @@ class Docent:
             run = runs.latest_finished(self.workspace)
             if self._llm is None:  # the base model the newest run was tuned from, when there is one
                 self.base = run.settings.llm if run else self.llm_name
-                self._llm = on_own_thread(lambda: open_engine(self.base, None, self.llm_url, self.llm_key))
+                self._llm = on_own_thread(
+                    lambda: open_engine(self.base, None, self.llm_url, self.llm_key, self.llm_timeout)
+                )
             if run is not None and (self._run is None or run.id != self._run.id):
                 try:
                     self._attach(run, default=True)
@@ -228,15 +232,23 @@ class Docent:
         return batcher.ask(asked, mode, retriever, cfg, adapter)
 
     def search(self, query: str, k: int = 5, fusion: str = "rrf") -> list[Any]:
-        """The chunks that best match `query`, ranked; in this process, on the batcher's thread, whose decoding
-        would slow down if a second thread ran the embedder."""
+        """The chunks that best match `query`, ranked. Once answers are decoded here, on the batcher's thread, whose
+        decoding would slow down if a second thread ran the embedder; before that, where it is asked: a search needs
+        no LLM, and does not load one."""
         query = check_question(query)
         retriever = self.retriever()
         if retriever is None:
             raise ValueError("there are no documents to search yet: ingest some first")
-        batcher = self.batcher()
+        with self._lock:
+            batcher = self._batcher
         found = batcher.call(retriever.search, [query], k, fusion) if batcher else retriever.search([query], k, fusion)
         return list(found[0])
+
+    def serving_run(self, mode: str) -> str | None:
+        """The id of the run whose adapter answers `mode` when no run is named: the newest finished run, which the
+        LLM attached at the last question (`ask`), without looking through the runs folder again."""
+        with self._lock:
+            return self._run.id if self._run is not None and mode in USES_ADAPTER else None
 
     def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
         """A rating of an answer, stored with the run whose adapter gave it (tuned and both modes)."""

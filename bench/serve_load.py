@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,16,64", help="numbers of concurrent clients")
     parser.add_argument("--per-client", type=int, default=2, help="questions each client asks, one after another")
     parser.add_argument("--vllm-python", help="the python of a vLLM environment (make vllm: .venv-vllm/bin/python)")
+    parser.add_argument("--llm-timeout", default="900", help="seconds `docent serve` waits for vLLM to begin an answer")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
@@ -159,7 +160,12 @@ def main() -> None:
         )
         try:
             there = run_engine(
-                "vllm", ["--llm-url", f"http://127.0.0.1:{port}/v1"], workspace, key, args, Path(tmp) / "serve-vllm.log"
+                "vllm",
+                ["--llm-url", f"http://127.0.0.1:{port}/v1", "--llm-timeout", args.llm_timeout],
+                workspace,
+                key,
+                args,
+                Path(tmp) / "serve-vllm.log",
             )
         finally:
             stop(vllm)

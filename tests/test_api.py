@@ -8,7 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import openai
@@ -139,8 +139,9 @@ def test_models_are_listed_and_every_mode_answers_whole_and_streamed(served, tin
     assert tuned_new.text != tuned_old.text
 
 
-def test_sources_come_back_with_their_documents_and_search_ranks_chunks(served) -> None:
+def test_sources_come_back_with_their_documents_and_search_ranks_chunks(served, monkeypatch) -> None:
     server, key, _ = served
+    monkeypatch.setattr(Docent, "llm", lambda self: pytest.fail("a search loaded the LLM"))
     status, found = server.post("/v1/search", json.dumps({"query": "annual leave per month", "k": 3}).encode(), key)
     assert status == 200 and len(found["results"]) == 3
     expected = Retriever(server.docent.workspace).search(["annual leave per month"], 3)[0]
@@ -381,3 +382,107 @@ def test_one_model_keeps_a_bounded_number_of_adapters(tmp_path: Path, tiny_llm: 
     assert planted[1].adapter_name not in llm.attached  # used longest ago
     with pytest.raises(Exception, match="is not attached"):
         llm.generate_batch([[{"role": "user", "content": "hi"}]], 2, tuned=True, adapter=planted[1].adapter_name)
+
+
+class SlowModelServer:
+    """An OpenAI-compatible server that lists one model and takes `delay_s` to begin any answer; it counts the
+    answers asked of it."""
+
+    def __init__(self, delay_s: float):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+        self.asked = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def reply(self, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self.reply({"object": "list", "data": [{"id": "slow", "object": "model", "owned_by": "x"}]})
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.asked += 1
+                time.sleep(delay_s)
+                choice = {"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}
+                self.reply({"id": "x", "object": "chat.completion", "created": 0, "model": "slow", "choices": [choice]})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_an_answer_that_times_out_is_not_asked_again_and_costs_one_sentence(monkeypatch, tmp_path, capsys) -> None:
+    from assistant.remote import ServerLLM
+    from ingest.models import ModelError
+
+    slow = SlowModelServer(delay_s=5)
+    try:
+        monkeypatch.setenv("DOCENT_LLM_TIMEOUT", "1")  # as `--llm-timeout 1` would set it for the web app
+        remote = ServerLLM(slow.url)
+        started = time.perf_counter()
+        with pytest.raises(ModelError, match=r"failed to answer with slow \(no answer in time\)"):
+            list(remote.stream([{"role": "user", "content": QUESTION}], 4, Timing()))
+        with pytest.raises(ModelError, match=r"no answer in time"):
+            remote.generate_batch([[{"role": "user", "content": QUESTION}]], 4)
+        assert slow.asked == 2  # each question once: a timed-out one may still be in the server's queue
+        assert time.perf_counter() - started < 4.5  # two waits of the 1 s given, not of the 5 s the server takes
+        assert ServerLLM(slow.url, timeout_s=5).complete([{"role": "user", "content": "hi"}], 4, "slow") == "late"
+        monkeypatch.setenv("DOCENT_LLM_TIMEOUT", "soon")
+        with pytest.raises(ValueError, match=r"\(DOCENT_LLM_TIMEOUT\) must be a number of seconds above 0, got 'soon'"):
+            ServerLLM(slow.url)
+        monkeypatch.setattr("os.execve", lambda *a: pytest.fail("the web app started with a timeout of 0"))
+        assert main(["ui", "--llm-timeout", "0", "--workspace", str(tmp_path / "ws")]) == 2
+        assert (
+            "--llm-timeout (DOCENT_LLM_TIMEOUT) must be a number of seconds above 0, got 0.0" in capsys.readouterr().err
+        )
+    finally:
+        slow.server.shutdown()
+
+
+def test_a_question_the_server_never_received_is_sent_again() -> None:
+    import httpx2
+    from openai import APIConnectionError, APITimeoutError
+
+    from assistant import remote
+
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    tries: list[str] = []
+
+    def failing(first: BaseException, then: str = "answer") -> Callable[[], str]:
+        def ask() -> str:
+            tries.append("asked")
+            if len(tries) == 1:
+                raise first
+            return then
+
+        return ask
+
+    def wrapped(error: type[APIConnectionError], cause: BaseException) -> APIConnectionError:
+        try:
+            raise error(request=request) from cause
+        except APIConnectionError as err:
+            return err
+
+    refused = wrapped(APIConnectionError, httpx2.ConnectError("refused"))
+    assert remote._send(failing(refused)) == "answer" and len(tries) == 2
+    tries.clear()
+    timed_out = wrapped(APITimeoutError, httpx2.ReadTimeout("slow"))
+    with pytest.raises(APITimeoutError):
+        remote._send(failing(timed_out))
+    assert len(tries) == 1
+    tries.clear()
+    cut = wrapped(APIConnectionError, httpx2.RemoteProtocolError("closed mid-answer"))
+    with pytest.raises(APIConnectionError):
+        remote._send(failing(cut))
+    assert len(tries) == 1
