@@ -163,15 +163,14 @@ def _send(ask: Callable[[], T]) -> T:
     """`ask()`, sent again (up to RESENDS times) only when the server never received it."""
     from openai import APIConnectionError
 
-    for attempt in range(RESENDS + 1):
+    for attempt in range(RESENDS):
         try:
             return ask()
         except APIConnectionError as err:
-            unreceived = type(err.__cause__).__name__ in ("ConnectError", "ConnectTimeout")  # never reached it
-            if attempt == RESENDS or not unreceived:
+            if type(err.__cause__).__name__ not in ("ConnectError", "ConnectTimeout"):  # it may have reached it
                 raise
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
+        time.sleep(0.5 * 2**attempt)
+    return ask()
 
 
 def shown_url(url: str) -> str:

@@ -1,6 +1,6 @@
 """Many OpenAI clients at once against `docent serve`: answers/s, time to first token, latency p50/p95, errors.
 
-    python bench/serve_load.py --workspace W [--clients 1,4,16,64] [--per-client 2] [--vllm-python PY]
+    python bench/serve_load.py --workspace W [--clients 1,4,16,64] [--per-client 2] [--vllm-python PY] [--llm-timeout S]
 
 The workspace is copied first (the bench makes an API key in the copy), and needs a finished run. Each client is a
 thread with the `openai` client, streaming; half its questions go to `docent-retrieval` (the base model) and half to
