@@ -119,6 +119,7 @@ class Answering:
     ):
         self.question, self.mode, self.llm, self.retriever, self.cfg = question, mode, llm, retriever, cfg
         self.adapter = adapter
+        self.run: str | None = None  # the run whose adapter answers: Docent.ask says
         self.result: Answer | None = None
         self.cancelled = False
 

@@ -277,7 +277,7 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         cfg = AnswerConfig(max_new_tokens=limit) if limit else AnswerConfig()
         start = time.perf_counter()
         asking = await run_in_threadpool(_answering, docent.ask, question, mode, history, cfg, run)
-        reply = Reply(body.model, mode, run or docent.serving_run(mode), cfg.max_new_tokens)
+        reply = Reply(body.model, mode, asking.run, cfg.max_new_tokens)
         if body.stream:
             return StreamingResponse(
                 reply.events(asking, lambda result: metrics.answered(mode, result, time.perf_counter() - start)),

@@ -22,6 +22,7 @@ class ApiAsking:
     def __init__(self, client: Any, model: str, messages: list[dict[str, str]], max_tokens: int):
         self.client, self.model, self.messages, self.max_tokens = client, model, messages, max_tokens
         self.result: Answer | None = None
+        self.run: str | None = None  # the run whose adapter answered, as the API says with the answer
         self.cancelled = False
 
     def text(self) -> Iterator[str]:
@@ -37,7 +38,7 @@ class ApiAsking:
                         return
                     extra = (chunk.model_extra or {}).get("docent")
                     if extra is not None:
-                        self.result = Answer.from_json(extra)
+                        self.result, self.run = Answer.from_json(extra), extra.get("run")
                     for choice in chunk.choices:
                         if choice.delta.content:
                             yield choice.delta.content

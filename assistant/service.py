@@ -30,7 +30,11 @@ T = TypeVar("T")
 
 
 class Asking(Protocol):
-    """A question on its way to an answer (serving.Ask in this process, answer.Answering with a model server)."""
+    """A question on its way to an answer (serving.Ask in this process, answer.Answering with a model server,
+    client.ApiAsking through `docent serve`). `run`: the id of the run whose adapter answers (tuned modes), fixed
+    when the question was asked, so that a run finishing meanwhile is never named for an answer it did not give."""
+
+    run: str | None
 
     def text(self) -> Iterator[str]: ...
 
@@ -209,13 +213,15 @@ class Docent:
             return self.api.ask(check_question(question, history), mode, history or [], cfg.max_new_tokens, run)
         asked = condense(check_question(question, history), history or [])  # refused before any model time
         named = self.finished_run(run) if run and mode in USES_ADAPTER else None
-        llm = self.llm()
+        with self._lock:  # the run that answers is fixed here, and named to the engine: one finishing meanwhile
+            llm = self.llm()  # neither answers this question nor is named for it
+            answering = (named or self._run) if mode in USES_ADAPTER else None
         retriever = self.retriever() if mode in READS_SOURCES else None
         if mode in READS_SOURCES and retriever is None:
             raise ValueError("there are no documents to search yet: add some on the Documents page")
         if mode in USES_ADAPTER and self.no_adapter:
             raise ValueError(self.no_adapter)
-        if mode in USES_ADAPTER and llm.adapter is None:
+        if mode in USES_ADAPTER and (llm.adapter is None or answering is None):
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
         if named is not None:
             from ingest.models import ModelError
@@ -225,11 +231,15 @@ class Docent:
                     self._attach(named, default=False)
             except ModelError as err:  # this run alone: the others answer as before
                 raise ValueError(str(err)) from err
-        adapter = named.adapter_name if named is not None else None
+        adapter = answering.adapter_name if answering is not None else None
         batcher = self.batcher()
-        if batcher is None:
-            return Answering(asked, mode, llm, retriever, cfg, adapter)
-        return batcher.ask(asked, mode, retriever, cfg, adapter)
+        asking: Asking = (
+            Answering(asked, mode, llm, retriever, cfg, adapter)
+            if batcher is None
+            else batcher.ask(asked, mode, retriever, cfg, adapter)
+        )
+        asking.run = answering.id if answering is not None else None
+        return asking
 
     def search(self, query: str, k: int = 5, fusion: str = "rrf") -> list[Any]:
         """The chunks that best match `query`, ranked. Once answers are decoded here, on the batcher's thread, whose
@@ -244,14 +254,8 @@ class Docent:
         found = batcher.call(retriever.search, [query], k, fusion) if batcher else retriever.search([query], k, fusion)
         return list(found[0])
 
-    def serving_run(self, mode: str) -> str | None:
-        """The id of the run whose adapter answers `mode` when no run is named: the newest finished run, which the
-        LLM attached at the last question (`ask`), without looking through the runs folder again."""
-        with self._lock:
-            return self._run.id if self._run is not None and mode in USES_ADAPTER else None
-
-    def feedback(self, question: str, answer_text: str, mode: str, rating: int, comment: str = "") -> None:
-        """A rating of an answer, stored with the run whose adapter gave it (tuned and both modes)."""
-        answered = runs.latest_finished(self.workspace) if self.api is not None else self._run
-        run = answered.id if answered is not None and mode in USES_ADAPTER else None
-        self.library.feedback(question, answer_text, mode, rating, comment, run)
+    def feedback(
+        self, question: str, answer_text: str, mode: str, rating: int, comment: str = "", run: str | None = None
+    ) -> None:
+        """A rating of an answer, stored with the run whose adapter gave it (`Asking.run`, tuned modes)."""
+        self.library.feedback(question, answer_text, mode, rating, comment, run if mode in USES_ADAPTER else None)

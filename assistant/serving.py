@@ -92,6 +92,7 @@ class Ask:
     retriever: Retriever | None
     cfg: AnswerConfig
     adapter: str | None = None  # another attached run's adapter than the model's own, for tuned modes
+    run: str | None = None  # the id of the run whose adapter answers: Docent.ask says
     pieces: queue.Queue[str | None] = field(default_factory=queue.Queue)
     error: list[BaseException] = field(default_factory=list)
     result: Answer | None = None

@@ -92,6 +92,30 @@ def served(own_sample_ws: Path, tiny_llm: Path) -> Iterator[tuple[Served, str, r
     server.close()
 
 
+def test_an_answer_names_the_run_that_gave_it_though_a_newer_one_finished_since(
+    own_sample_ws: Path, tiny_llm: Path
+) -> None:
+    """The run is fixed when the question is asked: the API's reply and the stored feedback name it, even when a
+    newer run finished and answered another question before this answer was read."""
+    first = plant_run(own_sample_ws, tiny_llm, "20260101-000000-first")
+    first.created = "2000-01-01T00:00:00+00:00"
+    first.save()
+    docent = Docent(own_sample_ws, str(tiny_llm))
+    cfg = AnswerConfig(max_new_tokens=4)
+    asking = docent.ask(QUESTION, "both", cfg=cfg)
+    later = plant_run(own_sample_ws, tiny_llm, "20260102-000000-later")
+    later.created = "2999-01-01T00:00:00+00:00"
+    later.save()
+    again = docent.ask(QUESTION, "tuned", cfg=cfg)
+    "".join(asking.text()) + "".join(again.text())
+    assert (asking.run, again.run) == (first.id, later.id)
+    assert docent.ask(QUESTION, "retrieval", cfg=cfg).run is None
+    docent.feedback(QUESTION, asking.answer().text, "both", 1, "", asking.run)
+    docent.feedback(QUESTION, "Paris", "base", 0, "", later.id)  # base answers without a run, whatever is passed
+    stored = Workspace(own_sample_ws).connect().execute("SELECT mode, run FROM feedback ORDER BY id").fetchall()
+    assert [tuple(r) for r in stored] == [("both", first.id), ("base", None)]
+
+
 def test_models_are_listed_and_every_mode_answers_whole_and_streamed(served, tiny_llm: Path) -> None:
     server, key, older = served
     client = server.client(key)

@@ -54,7 +54,9 @@ with friendly_errors("loading the workspace"):
                 if rating is not None and not message.get("rated"):
                     comment = st.text_input("Comment (optional)", key=f"{key}-comment", max_chars=2000)
                     if st.button("Send feedback", key=f"{key}-send"):
-                        app.feedback(message["question"], message["content"], current["mode"], rating, comment)
+                        app.feedback(
+                            message["question"], message["content"], current["mode"], rating, comment, message["run"]
+                        )
                         message["rated"] = True
                         st.toast("Thank you: feedback saved.")
 
@@ -77,6 +79,7 @@ with friendly_errors("answering your question"):
                 "content": result.text or str(text).strip(),  # an answer that began to loop is kept cut short
                 "question": question,
                 "answer": result,
+                "run": asking.run,
                 "latency": latency_line(result),
             }
         )
