@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, Support, covered, nearby, support, unknown_names
+from assistant.grounding import NEARBY, NOT_COVERED, Support, gate, nearby, support, unknown_names
 from assistant.metrics import abstains, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
@@ -30,6 +30,7 @@ class Answer:
     unknown: list[str] = field(default_factory=list)  # names in the question that no document mentions
     support: list[Support] = field(default_factory=list)  # sentences of the sources that hold the answer
     cut: bool = False  # the answer began to repeat itself and was stopped there
+    why: str = ""  # why the gate answered for the model, when not covered
 
     @property
     def unsupported(self) -> bool:
@@ -50,6 +51,7 @@ class Answer:
             "support": [f.to_json() for f in self.support],
             "unsupported": self.unsupported,
             "cut": self.cut,
+            "why": self.why,
             "timing": {"retrieve_s": self.retrieve_s, **dataclasses.asdict(self.timing)},
         }
 
@@ -70,6 +72,7 @@ class Answer:
             list(data["unknown"]),
             [Support(**s) for s in data["support"]],
             data["cut"],
+            data.get("why", ""),
         )
 
 
@@ -88,7 +91,8 @@ def prepare(
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
     result.unknown = unknown_names(question, retriever.words, cfg)
-    if not covered(found, cfg, result.unknown):
+    result.why = gate(question, found, retriever, cfg)
+    if result.why:
         result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
         return result, None
     result.sources = found[: cfg.top_k]

@@ -131,7 +131,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant import runs
     from assistant.answer import answer
     from assistant.generate import open_engine
-    from assistant.grounding import turned_away
     from assistant.retrieve import Retriever
 
     cfg = config_from(args, AnswerConfig)
@@ -157,7 +156,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(" (cut short: it began to repeat itself)" if result.cut else "")
     if not result.covered:
-        print(f"\n{turned_away(result.unknown)}. You may look here:")
+        print(f"\n{result.why}. You may look here:")
         for s in result.nearby:
             print(f"  {s.doc} › {s.heading or s.title}\n      {s.snippet()}")
     if result.sources:

@@ -32,7 +32,7 @@ import numpy as np
 from assistant import report
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, covered, support, unknown_names
+from assistant.grounding import NEARBY, NOT_COVERED, gate, support
 from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.results import Question, Result
@@ -177,10 +177,9 @@ def conversations(
     if retriever is None:
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found = retriever.search(texts, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
-    unknown = [unknown_names(t, retriever.words, cfg) for t in texts]
     messages = [
-        retrieval_messages(t, s[: cfg.top_k]) if covered(s, cfg, u) else None
-        for t, s, u in zip(texts, found, unknown, strict=True)
+        None if gate(t, s, retriever, cfg) else retrieval_messages(t, s[: cfg.top_k])
+        for t, s in zip(texts, found, strict=True)
     ]
     return messages, [s[: cfg.top_k] for s in found]
 

@@ -5,8 +5,11 @@ The gate reads the cosine similarity between the question and the chunks retriev
 something the workspace never mentions finds nothing close, and is answered "The documents don't say." without
 asking the model, with the nearest documents as places to look; the embedded model invents an answer to
 nearly every such question when it is asked (README, "Questions the documents do not answer"). A question close
-to the documents may still name what they never mention (the Pelican P7, Harbor 4.5, SAP): the gate
-turns it away too, and says which name it did not find.
+to the documents may still name what they never mention (the Pelican P7, Harbor 4.5, SAP), or what only other
+passages mention ("What's new in Harbor 5.0?", where the release notes found are of other versions): the gate
+turns it away too, and says which name it did not find. Last, it reads closer than a whole chunk: a question
+that no sentence of the passages comes close to ("Is there a dress code at the office?", beside the office
+rules) is one the passages touch on but do not answer.
 
 Support is found in the words first: a sentence of a source (with its document's title and heading) holds most of
 the answer's own words, stemmed, without stop words and without the words it repeats from the question. Failing
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from assistant.config import AnswerConfig
 from assistant.metrics import abstains, normalise
-from assistant.retrieve import Source
+from assistant.retrieve import Retriever, Source
 from ingest.index import WORD
 from ingest.models import Embedder
 from ingest.sentences import split_sentences
@@ -93,19 +97,45 @@ def unknown_names(question: str, known: frozenset[str] | None, cfg: AnswerConfig
     return [n for n in names(question) if n.lower() not in known and n.lower().removesuffix("s") not in known]
 
 
-def covered(sources: list[Source], cfg: AnswerConfig, unknown: list[str] | None = None) -> bool:
-    """Whether the sources are about the question and the documents mention everything it names; with
-    `min_relevance` 0 and no `unknown` names every question goes to the model."""
-    if unknown:
-        return False
-    return cfg.min_relevance <= 0.0 or relevance(sources) >= cfg.min_relevance
+def unplaced_names(question: str, sources: list[Source], cfg: AnswerConfig) -> list[str]:
+    """The names in `question` that none of `sources` mentions, in its text, title or heading."""
+    if not cfg.check_names or not sources:
+        return []
+    held = {w.lower() for s in sources for w in WORD.findall(f"{s.title} {s.heading} {s.text}")}
+    return [n for n in names(question) if n.lower() not in held and n.lower().removesuffix("s") not in held]
 
 
-def turned_away(unknown: list[str]) -> str:
-    """Why the gate answered for the model, in a sentence."""
+def sentence_relevance(question: str, sources: list[Source], embedder: Embedder) -> float:
+    """How close the closest sentence of the sources is to the question (cosine); 0 with no sentences."""
+    sentences = [text for s in sources for text in split_sentences(s.text)]
+    return float(closeness(question, sentences, embedder).max()) if sentences else 0.0
+
+
+def closeness(text: str, sentences: list[str], embedder: Embedder) -> Any:
+    """The cosine of `text` with each sentence (the embedder's vectors are normalised)."""
+    vectors = embedder.encode([text, *sentences])
+    return vectors[1:] @ vectors[0]
+
+
+def gate(question: str, found: list[Source], retriever: Retriever, cfg: AnswerConfig) -> str:
+    """Why the passages found (the best NEARBY) cannot answer the question, in a sentence; "" when they may, and
+    the model is asked. Cheapest checks first: the sentences are embedded only for a question that passed the rest."""
+    unknown = unknown_names(question, retriever.words, cfg)
     if unknown:
-        return f"No document mentions {' or '.join(f'“{n}”' for n in unknown)}"
-    return "No document is about this question"
+        return f"No document mentions {quoted(unknown)}"
+    if cfg.min_relevance > 0.0 and relevance(found) < cfg.min_relevance:
+        return "No document is about this question"
+    unplaced = unplaced_names(question, found, cfg)
+    if unplaced:
+        return f"None of the passages about this question mentions {quoted(unplaced)}"
+    close = cfg.min_sentence_relevance
+    if close > 0.0 and sentence_relevance(question, found, retriever.embedder) < close:
+        return "No passage says anything close to this question"
+    return ""
+
+
+def quoted(names: list[str]) -> str:
+    return " or ".join(f"“{n}”" for n in names)
 
 
 def nearby(sources: list[Source]) -> list[Source]:
@@ -136,11 +166,10 @@ def support(question: str, answer: str, sources: list[Source], embedder: Embedde
             return [Support(s.rank, s.doc, text, "words") for _, s, text in found[:MOST_SUPPORT]]
     if embedder is None:
         return []
-    vectors = embedder.encode([answer] + [text for _, text in sentences])
-    closeness = vectors[1:] @ vectors[0]
-    order = sorted(range(len(sentences)), key=lambda i: -closeness[i])
+    close = closeness(answer, [text for _, text in sentences], embedder)
+    order = sorted(range(len(sentences)), key=lambda i: -close[i])
     return [
         Support(sentences[i][0].rank, sentences[i][0].doc, sentences[i][1], "meaning")
         for i in order[:MOST_SUPPORT]
-        if closeness[i] >= CLOSE_IN_MEANING
+        if close[i] >= CLOSE_IN_MEANING
     ]

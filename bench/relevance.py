@@ -1,20 +1,23 @@
-"""Can retrieval's own scores tell a question the documents answer from one they do not? The ground for a
-relevance gate before the model reads.
+"""Can retrieval's own scores tell a question the documents answer from one they do not? The ground for the
+relevance gate before the model reads (`grounding.gate`).
 
     python bench/relevance.py [--film DIR] [--sample DIR]
 
 Ingests the film documents and the sample corpus (without pairs) into temporary workspaces and, for each, asks
 the questions it answers and questions it does not: another corpus's questions, and the 100 written questions
 about the sample company that its documents do not cover (tests/fixtures/sample_unanswerable.jsonl). Prints what the
-relevance gate reads (the cosine similarity of the closest chunk retrieval found, `grounding.relevance`, with the
-default answer settings), by percentile, and for a few thresholds the share of answerable questions the gate would
-keep and the share of unanswerable ones it would turn away; then the same at the default threshold with the names
-check (`grounding.unknown_names`), and the questions it turns away that the similarity alone would keep.
+gate reads first (the cosine similarity of the closest chunk retrieval found, `grounding.relevance`, with the
+default answer settings), by percentile, and for a few thresholds the share of answerable questions it would
+keep and the share of unanswerable ones it would turn away. Then the whole gate, one check added at a time, at the
+default settings: the similarity; the names check (names no document mentions, and names the passages found do
+not mention); the closest sentence (`min_sentence_relevance`, at a few thresholds); with the answerable questions
+each check turns away, and the unanswerable ones that pass them all.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import tempfile
 from pathlib import Path
@@ -23,7 +26,7 @@ import numpy as np
 
 from assistant.config import AnswerConfig
 from assistant.evaluate import file_questions
-from assistant.grounding import NEARBY, relevance, unknown_names
+from assistant.grounding import NEARBY, gate, relevance
 from assistant.retrieve import Retriever
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
@@ -32,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FILM = ROOT.parent / "shared" / "benchmarks" / "film"
 FIXTURES = ROOT / "tests" / "fixtures"
 THRESHOLDS = (0.30, 0.35, 0.40, 0.45, 0.50)
+SENTENCE_THRESHOLDS = (0.45, 0.50, 0.55)
 
 
 def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
@@ -40,9 +44,10 @@ def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
     return np.array([relevance(top) for top in found])
 
 
-def named(retriever: Retriever, questions: list[str]) -> list[list[str]]:
-    """The names each question holds that the workspace never mentions."""
-    return [unknown_names(q, retriever.words, AnswerConfig()) for q in questions]
+def stopped(retriever: Retriever, questions: list[str], cfg: AnswerConfig) -> np.ndarray:
+    """Which questions the gate turns away at `cfg` (True: not asked of the model)."""
+    found = retriever.search(questions, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
+    return np.array([bool(gate(q, top, retriever, cfg)) for q, top in zip(questions, found, strict=True)])
 
 
 def main() -> None:
@@ -59,14 +64,21 @@ def main() -> None:
         ("sample", args.sample, sample, {"written (sample company)": written, "film": film}),
         ("film", args.film / "docs", film, {"sample": sample, "written (sample company)": written}),
     ]
+    default = AnswerConfig()
+    steps = [
+        ("similarity", dataclasses.replace(default, check_names=False, min_sentence_relevance=0.0)),
+        ("+ names", dataclasses.replace(default, min_sentence_relevance=0.0)),
+        *(
+            (f"+ sentences at {t:.2f}", dataclasses.replace(default, min_sentence_relevance=t))
+            for t in SENTENCE_THRESHOLDS
+        ),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, docs, answerable, others in cases:
             ws = Path(tmp) / name
             ingest([docs], IngestConfig(pairs=False), ws, progress=False)
             retriever = Retriever(ws)
             kept = best_similarity(retriever, answerable)
-            cfg, kept_unknown = AnswerConfig(), named(retriever, answerable)
-            passes = (kept >= cfg.min_relevance) & np.array([not u for u in kept_unknown])
             low = np.percentile(kept, [1, 5, 10, 50])
             print(
                 f"\n{name} workspace, {len(answerable)} answerable questions: best chunk's similarity at the 1st, "
@@ -81,21 +93,22 @@ def main() -> None:
                 )
                 for t in THRESHOLDS:
                     print(
-                        f"    gate at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
+                        f"    similarity at {t:.2f}: keeps {np.mean(kept >= t):.3f} of the answerable, turns away "
                         f"{np.mean(away < t):.3f}"
                     )
-                away_unknown = named(retriever, questions)
-                stopped = (away < cfg.min_relevance) | np.array([bool(u) for u in away_unknown])
-                print(
-                    f"    gate at {cfg.min_relevance:.2f} with the names check: keeps {np.mean(passes):.3f} of the "
-                    f"answerable, turns away {np.mean(stopped):.3f}"
-                )
-                for q, sim, unknown in zip(questions, away, away_unknown, strict=True):
-                    if unknown and sim >= cfg.min_relevance:
-                        print(f"      {', '.join(unknown)}: {q}")
-            for q, sim, unknown in zip(answerable, kept, kept_unknown, strict=True):
-                if unknown and sim >= cfg.min_relevance:
-                    print(f"  answerable, turned away for {', '.join(unknown)}: {q}")
+            print(f"  the gate at the default settings (similarity {default.min_relevance:.2f}), check by check:")
+            for step, cfg in steps:
+                away_answerable = stopped(retriever, answerable, cfg)
+                shares = [f"keeps {1 - np.mean(away_answerable):.3f} of the answerable"]
+                for label, questions in others.items():
+                    shares.append(f"turns away {np.mean(stopped(retriever, questions, cfg)):.3f} ({label})")
+                print(f"    {step}: {', '.join(shares)}")
+                if cfg == default:
+                    for q in np.array(answerable)[away_answerable]:
+                        print(f"      answerable, turned away: {q}")
+            for label, questions in others.items():
+                for q in np.array(questions)[~stopped(retriever, questions, default)]:
+                    print(f"  unanswerable ({label}), passes the gate: {q}")
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def test_no_page_address_shows_anything_without_the_password(own_sample_ws: Path
         tab.get_by_label("Password", exact=True).fill("s3cret")
         tab.get_by_role("button", name="Sign in").click()
         tab.get_by_text("Review Q&A pairs").wait_for(timeout=120_000)  # the page that was asked for
-        assert tab.locator('[data-testid="stFileUploader"]').count()
+        tab.locator('[data-testid="stFileUploader"]').wait_for(timeout=60_000)  # fails if it never renders
         context.close()
     finally:
         stop_ui(process)

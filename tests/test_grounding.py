@@ -13,7 +13,17 @@ from assistant.answer import answer
 from assistant.config import AnswerConfig
 from assistant.evaluate import Question, answer_all, grounded, summarise
 from assistant.generate import LLM, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, covered, names, relevance, support, unknown_names
+from assistant.grounding import (
+    NEARBY,
+    NOT_COVERED,
+    gate,
+    names,
+    relevance,
+    sentence_relevance,
+    support,
+    unknown_names,
+    unplaced_names,
+)
 from assistant.metrics import abstains, loops, unloop
 from assistant.retrieve import Retriever, Source
 from ingest.records import Pair
@@ -73,7 +83,7 @@ def test_the_gate_turns_away_a_question_no_document_is_about(sample_ws: Path, em
     assert result.text == NOT_COVERED and abstains(result.text)
     assert result.nearby and len({s.doc for s in result.nearby}) == len(result.nearby)  # places to look, one each
     assert not result.sources and not result.unsupported
-    off = AnswerConfig(min_relevance=0.0, check_names=False)
+    off = AnswerConfig(min_relevance=0.0, min_sentence_relevance=0.0, check_names=False)
     asked = answer(FRANCE, "retrieval", llm, retriever, off)  # type: ignore[arg-type]
     assert llm.asked == 1 and asked.text == "Paris" and asked.covered  # the gate off
     assert asked.unsupported  # and an answer none of the sources holds says so
@@ -137,14 +147,65 @@ def test_the_gate_turns_away_a_question_naming_what_no_document_mentions(sample_
     assert llm.asked == 2 and off.covered
 
 
-def test_the_gate_reads_the_closest_source_and_zero_turns_it_off() -> None:
-    far, near = source("x", 1, dense=0.2), source("y", 2, dense=0.45)
-    assert covered([far, near], AnswerConfig(min_relevance=0.4))
-    assert not covered([far], AnswerConfig(min_relevance=0.4))
-    assert covered([far], AnswerConfig(min_relevance=0.0)) and covered([], AnswerConfig(min_relevance=0.0))
-    assert not covered([near], AnswerConfig(min_relevance=0.0), unknown=["Oulu"])  # a name no document mentions
+class Indexed:
+    """What the gate reads of a retriever: the indexed words and the embedder."""
+
+    def __init__(self, words: frozenset[str] | None, embedder) -> None:  # type: ignore[no-untyped-def]
+        self.words, self.embedder = words, embedder
+
+
+def test_the_gate_reads_the_closest_source_then_its_sentences_and_zero_turns_each_off(embedder) -> None:
+    leave = source("The leave year runs from 1 April. You earn 2.5 days of annual leave for every full month.", 1, 0.45)
+    far = source("Printers are on every floor.", 2, dense=0.2)
+    indexed = Indexed(None, embedder)
+    chunks_only = AnswerConfig(min_relevance=0.4, min_sentence_relevance=0.0)
+    assert gate(LEAVE, [far, leave], indexed, chunks_only) == ""  # type: ignore[arg-type]
+    assert gate(LEAVE, [far], indexed, chunks_only) == "No document is about this question"  # type: ignore[arg-type]
+    none = AnswerConfig(min_relevance=0.0, min_sentence_relevance=0.0, check_names=False)
+    assert gate(LEAVE, [far], indexed, none) == "" and gate(LEAVE, [], indexed, none) == ""  # type: ignore[arg-type]
+    dress = "Is there a dress code at the office?"  # close to a chunk about the office, answered by no sentence
+    assert sentence_relevance(LEAVE, [far, leave], embedder) >= 0.5 > sentence_relevance(dress, [far, leave], embedder)
+    sentences = AnswerConfig(min_relevance=0.0)
+    assert gate(LEAVE, [far, leave], indexed, sentences) == ""  # type: ignore[arg-type]
+    turned = gate(dress, [far, leave], indexed, sentences)  # type: ignore[arg-type]
+    assert turned == "No passage says anything close to this question"
+    known = Indexed(frozenset({"harbor", "5.0", "4.5"}), embedder)
+    assert gate("What is new in Harbor 4.6?", [leave], known, none) == ""  # type: ignore[arg-type]
+    assert gate("What is new in Harbor 4.6?", [leave], known, AnswerConfig(min_relevance=0.0)).startswith(  # type: ignore[arg-type]
+        "No document mentions “4.6”"
+    )
     with pytest.raises(ValueError, match="min_relevance"):
         AnswerConfig(min_relevance=1.5)
+    with pytest.raises(ValueError, match="min_sentence_relevance"):
+        AnswerConfig(min_sentence_relevance=-0.1)
+
+
+def test_names_must_be_in_the_passages_found_not_only_somewhere_in_the_documents() -> None:
+    notes = source("Harbor 4.5 adds geofence alerts and a new dashboard.", 1)
+    notes.title = "Harbor release notes"
+    assert unplaced_names("What is new in Harbor 4.5?", [notes], AnswerConfig()) == []
+    assert unplaced_names("What is new in Harbor 5.0?", [notes], AnswerConfig()) == ["5.0"]
+    assert unplaced_names("What does the Harbor team do?", [notes], AnswerConfig()) == []  # named in the title
+    assert unplaced_names("What is new in Harbor 5.0?", [notes], AnswerConfig(check_names=False)) == []
+
+
+def test_the_gate_on_the_sample_corpus_turns_away_other_versions_and_questions_no_sentence_answers(
+    sample_ws: Path, embedder
+) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    words = retriever.words
+    assert words is not None and "5.0" in words  # another version is in the documents: the names check alone passes
+    llm = Scripted("It adds offline maps.")
+    for question, why in [
+        ("What's new in Harbor 5.0?", "None of the passages about this question mentions “5.0”"),
+        ("Is there a dress code at the office?", "No passage says anything close to this question"),
+    ]:
+        result = answer(question, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+        assert (result.covered, result.why, result.text) == (False, why, NOT_COVERED), question
+        assert result.to_json()["why"] == why
+    assert llm.asked == 0
+    kept = answer(LEAVE, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert llm.asked == 1 and kept.covered and kept.why == ""
 
 
 def test_evaluation_counts_questions_not_asked_and_answers_supported(sample_ws: Path, embedder) -> None:

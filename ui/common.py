@@ -14,7 +14,6 @@ import streamlit as st
 from assistant import access
 from assistant.client import DocentApi
 from assistant.config import READS_SOURCES
-from assistant.grounding import turned_away
 from assistant.service import Docent
 from ingest.config import workspace_path
 from ingest.store import private_file
@@ -70,7 +69,7 @@ def show_sources(result, mode: str) -> None:  # type: ignore[no-untyped-def]
         return
     if not result.covered:
         places = "; ".join(f"**{s.doc}** › {s.heading or s.title}" for s in result.nearby)
-        st.info(f"{turned_away(result.unknown)}, so the model was not asked. You may look here: {places}")
+        st.info(f"{result.why}, so the model was not asked. You may look here: {places}")
         return
     if result.unsupported:
         st.warning("Not supported: no sentence of the sources holds this answer. Check it before relying on it.")
