@@ -25,12 +25,16 @@ class Answer:
     sources: list[Source] = field(default_factory=list)  # what the model read
     retrieve_s: float = 0.0
     timing: Timing = field(default_factory=Timing)
-    covered: bool = True  # False: no source was about the question, and the model was not asked
     nearby: list[Source] = field(default_factory=list)  # where to look instead, when not covered
     unknown: list[str] = field(default_factory=list)  # names in the question that no document mentions
     support: list[Support] = field(default_factory=list)  # sentences of the sources that hold the answer
     cut: bool = False  # the answer began to repeat itself and was stopped there
-    why: str = ""  # why the gate answered for the model, when not covered
+    why: str = ""  # why the gate answered for the model, which was not asked; "" when it was
+
+    @property
+    def covered(self) -> bool:
+        """Whether the gate found passages that may answer the question, and the model was asked."""
+        return not self.why
 
     @property
     def unsupported(self) -> bool:
@@ -67,12 +71,11 @@ class Answer:
             [Source(**s) for s in data["sources"]],
             retrieve_s,
             Timing(**timing),
-            data["covered"],
-            [Source(**s) for s in data["nearby"]],
-            list(data["unknown"]),
-            [Support(**s) for s in data["support"]],
-            data["cut"],
-            data.get("why", ""),
+            nearby=[Source(**s) for s in data["nearby"]],
+            unknown=list(data["unknown"]),
+            support=[Support(**s) for s in data["support"]],
+            cut=data["cut"],
+            why=data["why"],
         )
 
 
@@ -90,10 +93,10 @@ def prepare(
     if retriever is None:
         raise ValueError(f"{mode} mode needs an ingested workspace")
     found, result.retrieve_s = retriever.timed_search(question, max(cfg.top_k, NEARBY), cfg.fusion)
-    result.unknown = unknown_names(question, retriever.words, cfg)
     result.why = gate(question, found, retriever, cfg)
-    if result.why:
-        result.covered, result.nearby, result.text = False, nearby(found), NOT_COVERED
+    if result.why:  # a name no document mentions is one reason
+        result.unknown = unknown_names(question, retriever.words, cfg)
+        result.nearby, result.text = nearby(found), NOT_COVERED
         return result, None
     result.sources = found[: cfg.top_k]
     return result, retrieval_messages(question, result.sources)

@@ -94,7 +94,7 @@ def unknown_names(question: str, known: frozenset[str] | None, cfg: AnswerConfig
     or `check_names` is off."""
     if known is None or not cfg.check_names:
         return []
-    return [n for n in names(question) if n.lower() not in known and n.lower().removesuffix("s") not in known]
+    return missing(names(question), known)
 
 
 def unplaced_names(question: str, sources: list[Source], cfg: AnswerConfig) -> list[str]:
@@ -102,7 +102,12 @@ def unplaced_names(question: str, sources: list[Source], cfg: AnswerConfig) -> l
     if not cfg.check_names or not sources:
         return []
     held = {w.lower() for s in sources for w in WORD.findall(f"{s.title} {s.heading} {s.text}")}
-    return [n for n in names(question) if n.lower() not in held and n.lower().removesuffix("s") not in held]
+    return missing(names(question), held)
+
+
+def missing(found: list[str], words: frozenset[str] | set[str]) -> list[str]:
+    """The names that `words` (lower case) holds neither as they are nor in the singular."""
+    return [n for n in found if n.lower() not in words and n.lower().removesuffix("s") not in words]
 
 
 def sentence_relevance(question: str, sources: list[Source], embedder: Embedder) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 from assistant.config import AnswerConfig
 from assistant.evaluate import file_questions
 from assistant.grounding import NEARBY, gate, relevance
-from assistant.retrieve import Retriever
+from assistant.retrieve import Retriever, Source
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
 
@@ -44,10 +44,16 @@ def best_similarity(retriever: Retriever, questions: list[str]) -> np.ndarray:
     return np.array([relevance(top) for top in found])
 
 
-def stopped(retriever: Retriever, questions: list[str], cfg: AnswerConfig) -> np.ndarray:
-    """Which questions the gate turns away at `cfg` (True: not asked of the model)."""
+def searched(retriever: Retriever, questions: list[str]) -> list[tuple[str, list[Source]]]:
+    """Each question with the passages the gate reads, found once for every setting of the gate."""
+    cfg = AnswerConfig()
     found = retriever.search(questions, k=max(cfg.top_k, NEARBY), fusion=cfg.fusion)
-    return np.array([bool(gate(q, top, retriever, cfg)) for q, top in zip(questions, found, strict=True)])
+    return list(zip(questions, found, strict=True))
+
+
+def stopped(retriever: Retriever, questions: list[tuple[str, list[Source]]], cfg: AnswerConfig) -> np.ndarray:
+    """Which questions the gate turns away at `cfg` (True: not asked of the model)."""
+    return np.array([bool(gate(q, top, retriever, cfg)) for q, top in questions])
 
 
 def main() -> None:
@@ -97,17 +103,18 @@ def main() -> None:
                         f"{np.mean(away < t):.3f}"
                     )
             print(f"  the gate at the default settings (similarity {default.min_relevance:.2f}), check by check:")
+            asked = {label: searched(retriever, questions) for label, questions in {"": answerable, **others}.items()}
             for step, cfg in steps:
-                away_answerable = stopped(retriever, answerable, cfg)
+                away_answerable = stopped(retriever, asked[""], cfg)
                 shares = [f"keeps {1 - np.mean(away_answerable):.3f} of the answerable"]
-                for label, questions in others.items():
-                    shares.append(f"turns away {np.mean(stopped(retriever, questions, cfg)):.3f} ({label})")
+                for label in others:
+                    shares.append(f"turns away {np.mean(stopped(retriever, asked[label], cfg)):.3f} ({label})")
                 print(f"    {step}: {', '.join(shares)}")
                 if cfg == default:
                     for q in np.array(answerable)[away_answerable]:
                         print(f"      answerable, turned away: {q}")
             for label, questions in others.items():
-                for q in np.array(questions)[~stopped(retriever, questions, default)]:
+                for q in np.array(questions)[~stopped(retriever, asked[label], default)]:
                     print(f"  unanswerable ({label}), passes the gate: {q}")
 
 
