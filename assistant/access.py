@@ -1,4 +1,10 @@
-"""Who may come in: the web app's password, kept only as a scrypt hash, and a limit on wrong guesses per address.
+"""Who may come in: the web app's passwords, kept only as scrypt hashes, and a limit on wrong guesses per address
+and per name.
+
+A workspace with people (`docent users add NAME --password`) signs each of them in by name and password, and the
+session reads as that person (`store.access_of`). The server's own password, when `docent ui --password` gave one,
+signs in the workspace's owner (the name left empty). A session ends after SESSION_IDLE_S without a page view, and
+after SESSION_MAX_S in any case.
 
 `docent ui --password` asks for the password twice, refuses an empty one, and hands the server its hash
 (DOCENT_PASSWORD_HASH), so the password itself is never in the server's environment or logs. A server started
@@ -15,12 +21,18 @@ import hashlib
 import hmac
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ingest import store
+from ingest.records import OWNER, Access
+
 MAX_ADDRESSES = 100_000  # records kept at most, about 20 MB
+SESSION_IDLE_S = 3600.0  # a session unused this long must sign in again
+SESSION_MAX_S = 12 * 3600.0  # and any session after this long: a working day
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}  # 38 ms a check here: slow for a guesser, quick for a person
 
 
@@ -110,3 +122,69 @@ class Limiter:
 
 
 LIMITER = Limiter()
+
+
+_UNKNOWN = hash_password("no one has this password")  # checked for an unknown name, so it takes as long as a known one
+
+
+def sign_in(
+    db: sqlite3.Connection,
+    name: str,
+    password: str,
+    address: str,
+    audit: Callable[[str, str, dict[str, str]], None],
+    limiter: Limiter | None = None,
+) -> Access:
+    """The signed-in person's access (the owner's for an empty name and the server's password), or SignInError
+    with the sentence to show. Wrong guesses are counted per address and per name, so that neither many names from
+    one address nor one name from many addresses guesses freely; a try made while either must wait is refused
+    without looking at the password. Every try goes to `audit(who, action, detail)`, the password never."""
+    limiter = limiter or LIMITER
+    name = name.strip()
+    keys = [address, "name:" + name.lower()]
+    wait = max(limiter.wait(k) for k in keys)
+    if wait > 0:
+        raise SignInError(f"Too many wrong passwords: try again in {wait:.0f} s.")
+    if name:
+        stored = store.password_of(db, name)
+        right = verify(password, stored or _UNKNOWN) and stored is not None
+    else:
+        secret = server_secret()
+        right = secret is not None and verify(password, secret)
+    if not right:
+        for k in keys:
+            limiter.failed(k)
+        audit(name, "sign-in-failed", {"address": address})
+        raise SignInError("That name and password do not match." if name else "That password is not right.")
+    for k in keys:
+        limiter.succeeded(k)
+    audit(name, "sign-in", {"address": address})
+    return store.access_of(db, name) if name else OWNER
+
+
+def single_sign_on(db: sqlite3.Connection, email: str, audit: Callable[[str, str, dict[str, str]], None]) -> Access:
+    """The access of the person the identity provider vouched for (Streamlit's st.login, OIDC): the person of this
+    workspace named by that address. The provider says who someone is; what they may read is still the workspace's
+    grants, so an address with no person here is refused."""
+    found = {p.name.lower(): p.name for p in store.people(db)}.get(email.strip().lower())
+    if found is None:
+        audit(email, "sign-in-failed", {"via": "single sign-on"})
+        raise SignInError(
+            f"{email} signed in with single sign-on but is not a person of this workspace: an admin adds them "
+            f"with `docent users add {email}`"
+        )
+    audit(found, "sign-in", {"via": "single sign-on"})
+    return store.access_of(db, found)
+
+
+class SignInError(ValueError):
+    """A sign-in refused; the message is what to show."""
+
+
+def has_accounts(db: sqlite3.Connection) -> bool:
+    """Whether people sign in by name: once any person has a password, no session reads without signing in."""
+    return any(p.has_password for p in store.people(db))
+
+
+def expired(signed_at: float, last_seen: float, now: float) -> bool:
+    return now - last_seen > SESSION_IDLE_S or now - signed_at > SESSION_MAX_S

@@ -40,11 +40,17 @@ from assistant.answer import Answer
 from assistant.config import FUSIONS, LOCAL_HOSTS, MODES, USES_ADAPTER, AnswerConfig
 from assistant.config import MODEL_PREFIX as PREFIX
 from assistant.service import Asking, Docent
+from ingest import store
 from ingest.models import ModelError
+from ingest.records import OWNER, Access
+from ingest.store import WorkspaceError
 
 MAX_BODY_BYTES = 256 * 1024  # a conversation at its longest (40,000 characters) fits several times over
 MAX_TOKENS = 1024  # the longest answer a request may ask for
 OPEN = {"/healthz"}  # paths that need no key
+# The web app as the API's client (`docent ui --api`) signs its people in and asks as the one signed in; only the
+# owner's keys may name someone, and what that person may read is all they get.
+ACTING_AS = "x-docent-user"
 ENDPOINTS = {"/healthz", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/search"}  # the rest count as "other"
 THREADS = 1024  # requests waiting on the engine at once, each on a thread of anyio's pool (40 by default)
 log = logging.getLogger("docent.api")
@@ -93,7 +99,7 @@ def error(status: int, message: str, kind: str = "invalid_request_error") -> JSO
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
 
 
-def parse_model(model: str, docent: Docent) -> tuple[str, str | None]:
+def parse_model(model: str, docent: Docent, access: Access) -> tuple[str, str | None]:
     """`docent-<mode>` or `docent-<mode>:<run>` as the mode and the run it names."""
     name, _, run = model.partition(":")
     mode = name.removeprefix(PREFIX)
@@ -101,7 +107,7 @@ def parse_model(model: str, docent: Docent) -> tuple[str, str | None]:
         raise Refused(404, f"no model {model!r}: GET /v1/models lists them", "model_not_found")
     if run:
         try:
-            docent.finished_run(run)
+            docent.finished_run(run, access)
         except LookupError as err:
             raise Refused(404, str(err), "model_not_found") from err
     return mode, run or None
@@ -205,16 +211,29 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
     def refusal(scope: Scope) -> JSONResponse | None:
         """Before anything is read: who is asking, and how much they send."""
         headers = Headers(scope=scope)
+        scope.setdefault("state", {})["access"] = OWNER  # without keys: this machine's own requests, as the owner
         if require_key or keys.required(key_db):
             scheme, _, given = headers.get("authorization", "").partition(" ")
-            if scope["path"] not in OPEN and (scheme.lower() != "bearer" or keys.check(key_db, given.strip()) is None):
+            key = keys.check(key_db, given.strip()) if scheme.lower() == "bearer" else None
+            if scope["path"] not in OPEN and key is None:
                 refused = error(401, "a valid API key is needed: Authorization: Bearer KEY", "authentication_error")
                 refused.headers["WWW-Authenticate"] = "Bearer"
                 return refused
+            # read at each request, so that a grant or a revoke counts from the next one
+            scope["state"]["access"] = store.access_of(key_db, key.person) if key and key.person else OWNER
         elif urlsplit("//" + headers.get("host", "")).hostname not in LOCAL_HOSTS:
             # Without keys only this machine may ask: a web page whose name was pointed at 127.0.0.1 (DNS
             # rebinding) sends its own name as the Host, and is turned away.
             return error(403, "this server has no API key, so it answers only requests addressed to localhost")
+        acting = headers.get(ACTING_AS, "").strip()
+        if acting and scope["path"] not in OPEN:  # a front end that signed its people in asks as one of them
+            current = scope["state"]["access"]
+            if not current.owner and acting != current.name:
+                return error(403, f"a person's key answers only as that person, not as {acting!r}")
+            try:
+                scope["state"]["access"] = store.access_of(key_db, acting)
+            except WorkspaceError as err:
+                return error(403, str(err))
         if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
             return error(413, f"the request is too large: at most {MAX_BODY_BYTES // 1024} KB")
         return None
@@ -252,9 +271,10 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/models")
-    def models() -> dict[str, Any]:
-        names = [PREFIX + m for m in docent.modes()]
-        for run in docent.answering_runs().values():
+    def models(request: Request) -> dict[str, Any]:
+        access = request.state.access
+        names = [PREFIX + m for m in docent.modes(access)]
+        for run in docent.answering_runs(access).values():
             names += [f"{PREFIX}{m}:{run.id}" for m in USES_ADAPTER if PREFIX + m in names]
         return {
             "object": "list",
@@ -262,30 +282,41 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         }
 
     @app.post("/v1/search")
-    async def search(body: SearchRequest) -> dict[str, Any]:
+    async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
         if body.fusion not in FUSIONS:
             raise Refused(400, f"fusion: one of {', '.join(FUSIONS)}")
-        found = await run_in_threadpool(_answering, docent.search, body.query, body.k, body.fusion)
+        access = request.state.access
+        found = await run_in_threadpool(
+            _answering, lambda: docent.search(body.query, body.k, body.fusion, access=access)
+        )
+        docent.library.audit(
+            access.name, "search", {"query": body.query.strip(), "sources": [s.chunk_id for s in found]}
+        )
         return {"question": body.query.strip(), "results": [s.to_json() for s in found]}
 
     @app.post("/v1/chat/completions")
     async def chat(body: ChatRequest, request: Request) -> Any:
-        mode, run = parse_model(body.model, docent)
+        access = request.state.access
+        mode, run = parse_model(body.model, docent, access)
         request.state.mode = mode
         question, history = conversation(body.messages)
         limit = body.max_completion_tokens or body.max_tokens
         cfg = AnswerConfig(max_new_tokens=limit) if limit else AnswerConfig()
         start = time.perf_counter()
-        asking = await run_in_threadpool(_answering, docent.ask, question, mode, history, cfg, run)
+        asking = await run_in_threadpool(
+            _answering, lambda: docent.ask(question, mode, history, cfg, run, access=access)
+        )
         reply = Reply(body.model, mode, asking.run, cfg.max_new_tokens)
+
+        def answered(result: Answer) -> None:
+            metrics.answered(mode, result, time.perf_counter() - start)
+            docent.library.audit_answer(access, result, asking.run, "api")
+
         if body.stream:
-            return StreamingResponse(
-                reply.events(asking, lambda result: metrics.answered(mode, result, time.perf_counter() - start)),
-                media_type="text/event-stream",
-            )
+            return StreamingResponse(reply.events(asking, answered), media_type="text/event-stream")
         text = await run_in_threadpool(_answering, lambda: "".join(asking.text()))
         result = asking.answer()
-        metrics.answered(mode, result, time.perf_counter() - start)
+        answered(result)
         return reply.whole(text, result)
 
     return app

@@ -8,6 +8,7 @@ so `docent --help` answers at once.
     docent tune                          LoRA fine-tuning on the pairs;  docent runs;  docent export DIR
     docent eval --limit 300              every answer mode on the held-out questions, scored; report.html
     docent ui                            the web app, on http://localhost:8501
+    docent users / grant / revoke / collections / audit    who may read what (assistant/admin.py)
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant import admin
+from assistant.admin import acting_as
 from assistant.config import (
     FUSIONS,
     LLM_TIMEOUT_S,
@@ -81,12 +84,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieve import Retriever
 
+    who = acting_as(args)
     if args.file:
-        return _search_file(Retriever(workspace_path(args.workspace)), Path(args.file), args)
+        return _search_file(Retriever(workspace_path(args.workspace)).within(who), Path(args.file), args)
     if not args.query:
         raise SystemExit("docent search: give a QUERY, or --file QUESTIONS.jsonl")
     query = check_question(args.query)
-    retriever = Retriever(workspace_path(args.workspace))
+    retriever = Retriever(workspace_path(args.workspace)).within(who)
     (sources,) = retriever.search([query], k=args.k, fusion=args.fusion)
     if args.json:
         print(json.dumps({"question": query, "results": [s.to_json() for s in sources]}, ensure_ascii=False))
@@ -132,16 +136,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.answer import answer
     from assistant.generate import open_engine
     from assistant.retrieve import Retriever
+    from ingest.store import Workspace
 
     cfg = config_from(args, AnswerConfig)
     question = check_question(args.question)  # before any model loads
     workspace = workspace_path(args.workspace)
+    who = acting_as(args)
+    run = runs.find(workspace, args.run, who) if args.mode in USES_ADAPTER else None
     print("Loading models…", file=sys.stderr, flush=True)
-    retriever = Retriever(workspace) if args.mode in ("retrieval", "both") else None
-    run = runs.find(workspace, args.run) if args.mode in USES_ADAPTER else None
+    retriever = Retriever(workspace).within(who) if args.mode in ("retrieval", "both") else None
     llm = open_engine(cfg.llm, run, cfg.llm_url, args.llm_key, args.llm_timeout)
     if run is not None:
-        unseen = runs.unseen_documents(run, Retriever(workspace).db if retriever is None else retriever.db)
+        unseen = runs.unseen_documents(run, Workspace(workspace).connect(), who)
         if unseen:
             shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
             print(
@@ -189,13 +195,13 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     if args.action == "export":
         if not args.file:
             raise SystemExit("docent pairs export: give the FILE to write, e.g. docent pairs export pairs.jsonl")
-        n = dataset.export(db, Path(args.file), split or None, args.with_source)
+        n = dataset.export(db, acting_as(args), Path(args.file), split or None, args.with_source)
         print(f"wrote {n} pairs ({args.split}) to {args.file}")
         return 0
     for name, kinds in sorted(store.pair_counts(db).items()):
         detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         print(f"{name}: {sum(kinds.values())} ({detail})")
-    for p in dataset.samples(db, split or "train", args.samples):
+    for p in dataset.samples(db, acting_as(args), split or "train", args.samples):
         print(f"\n[{p.split} · {p.template}] {p.document} › {p.heading}\n  Q: {p.question}\n  A: {p.answer}")
     return 0
 
@@ -236,11 +242,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     workspace = workspace_path(args.workspace)
     db = Workspace(workspace).connect()  # a folder that is not a workspace, or a damaged one, says so here
-    found = runs.all_runs(workspace)
+    who = acting_as(args)
+    found = runs.visible_runs(workspace, who)
     if not found:
-        print(f"No fine-tuning runs in {workspace} yet: run `docent tune`.")
+        print(f"No fine-tuning runs {who.shown()} may use in {workspace} yet: run `docent tune`.")
         return 0
-    default = runs.latest_finished(workspace)
+    default = runs.latest_finished(workspace, who)
     print(
         f"{'run':32s} {'status':11s} {'steps':>5s} {'loss':>6s} {'held-out':>8s} {'both':>5s} {'tuned':>5s} "
         f"{'retr.':>5s} {'base':>5s}  documents"
@@ -253,7 +260,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         cells = " ".join(
             f"{scores[k]:5.2f}" if k in scores else f"{'-':>5s}" for k in ("both", "tuned", "retrieval", "base")
         )
-        unseen = runs.unseen_documents(run, db)
+        unseen = runs.unseen_documents(run, db, who)
         seen = f"stale: {len(unseen)} added or changed since" if unseen else "up to date"
         mark = " *" if default is not None and run.id == default.id else ""
         print(f"{run.id + mark:32s} {run.status:11s} {m.get('steps', 0):5d} {loss:>6s} {held:>8s} {cells}  {seen}")
@@ -290,13 +297,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     unknown = [m for m in modes if m not in evaluate.ALL_MODES]
     if unknown or not modes:
         raise ValueError(f"unknown mode {unknown[0] if unknown else '(none)'}; modes: {', '.join(evaluate.ALL_MODES)}")
-    retriever = Retriever(workspace)
+    who = acting_as(args)
+    retriever = Retriever(workspace).within(who)
     needs_adapter = any(m in USES_ADAPTER for m in modes)
-    run = runs.find(workspace, args.run) if needs_adapter or args.run else runs.latest_finished(workspace)
+    run = runs.find(workspace, args.run, who) if needs_adapter or args.run else runs.latest_finished(workspace, who)
     if args.questions:
         questions = evaluate.file_questions(Path(args.questions))
     else:
-        questions = evaluate.workspace_questions(retriever.db, run.snapshot["documents"] if run else None)
+        questions = evaluate.workspace_questions(retriever.db, run.snapshot["documents"] if run else None, who)
         if not questions:
             raise ValueError(
                 f"{workspace} has no held-out questions: ingest with --holdout-share above 0, or give --questions FILE"
@@ -306,6 +314,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         questions += evaluate.sample(evaluate.file_questions(Path(file), unanswerable=True), args.limit, args.seed)
     meta = {
         "workspace": str(workspace),
+        **({"user": who.name} if not who.owner else {}),  # what they may read made the answers: kept apart
         "run": run.id if run else None,
         "modes": modes,
         "seed": args.seed,
@@ -393,7 +402,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
             "or unset it to run without one"
         )
     if args.password:
-        env["DOCENT_PASSWORD_HASH"] = access.hash_password(_new_password())
+        env["DOCENT_PASSWORD_HASH"] = access.hash_password(admin.new_password("Password for the web app's owner: "))
         env.pop("DOCENT_PASSWORD", None)
     protected = env.get("DOCENT_PASSWORD") or env.get("DOCENT_PASSWORD_HASH")
     if args.host not in LOCAL_HOSTS and not protected:
@@ -468,8 +477,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if args.action in ("create", "revoke") and not args.label:
         raise SystemExit(f"docent keys {args.action}: give the key's LABEL, e.g. docent keys {args.action} helpdesk")
     if args.action == "create":
-        key = keys.create(db, args.label)
-        print(f"API key for {args.label.strip()} (shown this once; keep it secret):\n{key}")
+        key = keys.create(db, args.label, args.user.strip() if args.user else None)
+        who = f", answering as {args.user.strip()}" if args.user else ", answering as the workspace's owner"
+        print(f"API key for {args.label.strip()}{who} (shown this once; keep it secret):\n{key}")
     elif args.action == "revoke":
         keys.revoke(db, args.label)
         print(f"revoked the key labelled {args.label.strip()!r}: requests with it now get 401")
@@ -477,21 +487,10 @@ def cmd_keys(args: argparse.Namespace) -> int:
         listed = store.api_keys(db)
         for k in listed:
             state = f"revoked {k.revoked_at}" if k.revoked_at else "in use"
-            print(f"{k.label:24s} {k.shown}…  created {k.created_at}  {state}")
+            print(f"{k.label:24s} {k.shown}…  {k.person or '(owner)':16s} created {k.created_at}  {state}")
         if not listed:
             print("no API keys: `docent keys create LABEL` makes one")
     return 0
-
-
-def _new_password() -> str:
-    import getpass
-
-    password = getpass.getpass("Password for the web app: ")
-    if not password:
-        raise ValueError("an empty password would leave the web app open to anyone; give one")
-    if getpass.getpass("The same password again: ") != password:
-        raise ValueError("the two passwords differ; nothing was started")
-    return password
 
 
 def _eval_folder(workspace: Path, name: str) -> Path:
@@ -515,7 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
         "eval": (cmd_eval, "answer questions in every mode and score them side by side"),
         "ui": (cmd_ui, "open the web app: chat, compare modes, manage documents, tune, evaluate"),
         "serve": (cmd_serve, "an OpenAI-compatible API: chat completions in every mode, search, metrics"),
-        "keys": (cmd_keys, "API keys for docent serve: create LABEL, list, revoke LABEL"),
+        "keys": (cmd_keys, "API keys for docent serve: create LABEL [--user NAME], list, revoke LABEL"),
+        "users": (admin.cmd_users, "people: add NAME [--admin] [--groups G] [--password], remove, list, groups"),
+        "grant": (admin.cmd_grant, "let a group read (or --write) a collection; --list shows the grants"),
+        "revoke": (admin.cmd_revoke, "take a grant back: GROUP COLLECTION"),
+        "collections": (admin.cmd_collections, "the collections and who reads them; rename OLD NEW; empty NAME"),
+        "audit": (admin.cmd_audit, "the audit log: questions, sign-ins, grants and revokes; --format csv or jsonl"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -577,7 +581,12 @@ def build_parser() -> argparse.ArgumentParser:
     u = parsers["ui"]
     u.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
     u.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-    u.add_argument("--password", action="store_true", help="ask for a password that the app will require")
+    u.add_argument(
+        "--password",
+        action="store_true",
+        help="ask for the owner's password, which signs in with the name left empty (people sign in with their "
+        "own: docent users add NAME --password)",
+    )
     u.add_argument("--llm", help="base LLM when no run is tuned (default: embedded)")
     u.add_argument(
         "--api",
@@ -604,6 +613,8 @@ def build_parser() -> argparse.ArgumentParser:
     k = parsers["keys"]
     k.add_argument("action", nargs="?", default="list", choices=["create", "list", "revoke"])
     k.add_argument("label", nargs="?", help="with create and revoke: who or what uses the key, e.g. helpdesk")
+    k.add_argument("--user", metavar="NAME", help="with create: the person the key answers as (default: the owner)")
+    admin.configure(parsers)
     e = parsers["export"]
     e.add_argument("dir", help="new folder for the merged model")
     e.add_argument("--run", help="which run (default: the newest finished)")

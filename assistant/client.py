@@ -19,8 +19,9 @@ from ingest.models import ModelError
 class ApiAsking:
     """One question on its way through the API, with the face of serving.Ask: text(), answer(), cancel()."""
 
-    def __init__(self, client: Any, model: str, messages: list[dict[str, str]], max_tokens: int):
+    def __init__(self, client: Any, model: str, messages: list[dict[str, str]], max_tokens: int, user: str = ""):
         self.client, self.model, self.messages, self.max_tokens = client, model, messages, max_tokens
+        self.user = user  # the person the web app signed in, whom the API answers as
         self.result: Answer | None = None
         self.run: str | None = None  # the run whose adapter answered, as the API says with the answer
         self.cancelled = False
@@ -30,7 +31,11 @@ class ApiAsking:
 
         try:
             stream = self.client.chat.completions.create(
-                model=self.model, messages=self.messages, max_tokens=self.max_tokens, stream=True
+                model=self.model,
+                messages=self.messages,
+                max_tokens=self.max_tokens,
+                stream=True,
+                extra_headers=acting_as(self.user),
             )
             with stream:
                 for chunk in stream:
@@ -68,20 +73,32 @@ class DocentApi:
         key = key or os.environ.get("DOCENT_API_KEY") or "none"
         self.client = OpenAI(base_url=url.rstrip("/"), api_key=key, timeout=600, max_retries=1)
 
-    def modes(self) -> list[str]:
+    def modes(self, user: str = "") -> list[str]:
+        """The modes that answer `user` ('' = as the key's own person or owner)."""
         from openai import OpenAIError
 
         try:
-            listed = [m.id for m in self.client.models.list()]
+            listed = [m.id for m in self.client.models.list(extra_headers=acting_as(user))]
         except OpenAIError as err:
             raise ModelError(f"the Docent API at {self.client.base_url} did not answer ({err})") from err
         return [m.removeprefix(PREFIX) for m in listed if ":" not in m]
 
     def ask(
-        self, question: str, mode: str, history: list[tuple[str, str]], max_tokens: int, run: str | None = None
+        self,
+        question: str,
+        mode: str,
+        history: list[tuple[str, str]],
+        max_tokens: int,
+        run: str | None = None,
+        user: str = "",
     ) -> ApiAsking:
         messages = [
             {"role": role, "content": said} for turn in history for role, said in zip(("user", "assistant"), turn)
         ]
         messages.append({"role": "user", "content": question})
-        return ApiAsking(self.client, PREFIX + mode + (f":{run}" if run else ""), messages, max_tokens)
+        return ApiAsking(self.client, PREFIX + mode + (f":{run}" if run else ""), messages, max_tokens, user)
+
+
+def acting_as(user: str) -> dict[str, str]:
+    """The header that asks the API to answer as `user` (api.ACTING_AS); none for ''."""
+    return {"X-Docent-User": user} if user else {}

@@ -200,6 +200,13 @@ class TuneConfig:
     start_from: str = field(
         default="", metadata={"help": "a run whose adapter this one goes on training (its rank and layers are kept)"}
     )
+    collections: str = field(
+        default="",
+        metadata={
+            "help": "train on these collections alone (comma-separated), so that people who may not read the "
+            "others may use the adapter; empty = every collection"
+        },
+    )
     seed: int = field(default=13, metadata={"help": "seed for sampling, shuffling and initialisation"})
 
     def __post_init__(self) -> None:

@@ -38,6 +38,7 @@ from assistant.prompt import base_messages, retrieval_messages
 from assistant.results import Question, Result
 from assistant.retrieve import Retriever, Source
 from ingest import store
+from ingest.records import Access
 
 ALL_MODES = ("base", "tuned", "retrieval", "both", "oracle")
 LATENCY_SAMPLE = 12  # questions answered one at a time, streaming, to time the first token and the whole answer
@@ -98,12 +99,12 @@ def file_questions(path: Path, unanswerable: bool = False) -> list[Question]:
     return out
 
 
-def workspace_questions(db: sqlite3.Connection, trained: dict[str, str] | None) -> list[Question]:
-    """The held-out questions; those on documents the adapter never saw (kept out, or added or changed since
-    the run in `trained`, {path: sha256}) form their own slice."""
-    docs = {d.id: d for d in store.documents(db)}
+def workspace_questions(db: sqlite3.Connection, trained: dict[str, str] | None, access: Access) -> list[Question]:
+    """The held-out questions on what `access` may read; those on documents the adapter never saw (kept out, or
+    added or changed since the run in `trained`, {path: sha256}) form their own slice."""
+    docs = {d.id: d for d in store.documents(db, access)}
     out = []
-    for p in store.pairs(db, ("heldout", "unseen")):
+    for p in store.pairs(db, access, ("heldout", "unseen")):
         doc = docs[p.doc_id]
         unseen = p.split == "unseen" or (trained is not None and trained.get(doc.path) != doc.sha256)
         out.append(

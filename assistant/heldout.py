@@ -23,15 +23,16 @@ from assistant.config import MODES, AnswerConfig
 from assistant.generate import LLM
 from assistant.loader import training_autocast
 from assistant.runs import best_epoch, rank
+from ingest.records import OWNER, Access
 
 SCORED = ("contains", "f1")
 
 
-def questions(db: Any, limit: int, seed: int, path: str = "") -> list[evaluate.Question]:
-    """A seeded sample of the held-out questions (on trained documents and on documents kept out), or of the
-    questions in the JSONL file `path` (`--check-questions`): worded by the user's people, not by Docent's templates
-    that the adapter learnt, they judge it fairly."""
-    asked = evaluate.file_questions(Path(path)) if path else evaluate.workspace_questions(db, None)
+def questions(db: Any, limit: int, seed: int, path: str = "", within: Access = OWNER) -> list[evaluate.Question]:
+    """A seeded sample of the held-out questions (on trained documents and on documents kept out) of the collections
+    `within`, or of the questions in the JSONL file `path` (`--check-questions`): worded by the user's people, not by
+    Docent's templates that the adapter learnt, they judge it fairly."""
+    asked = evaluate.file_questions(Path(path)) if path else evaluate.workspace_questions(db, None, within)
     return evaluate.sample(asked, limit, seed)
 
 

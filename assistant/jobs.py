@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ingest.records import Access
+
 
 class Jobs:
     def __init__(self, workspace: Path):
@@ -30,8 +32,13 @@ class Jobs:
         flags = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
         return self.start(["tune", *flags], "tune.log")
 
-    def start_eval(self, modes: list[str], limit: int, questions: Path | None = None) -> subprocess.Popen[bytes]:
+    def start_eval(
+        self, modes: list[str], limit: int, access: Access, questions: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """An evaluation as `access` sees the workspace: their questions, their documents, a run they may use."""
         command = ["eval", "--modes", ",".join(modes), "--limit", str(limit)]
+        if not access.owner:
+            command += ["--user", access.name]
         if questions is not None:
             command += ["--questions", str(questions)]
         return self.start(command, "eval.log")
@@ -42,10 +49,13 @@ class Jobs:
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    def reports(self) -> list[dict[str, Any]]:
+    def reports(self, access: Access) -> list[dict[str, Any]]:
+        """The evaluations `access` made, newest first: each one's answers came from what its maker may read."""
         root = self.workspace / "evals"
         found = []
         for file in sorted(root.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True):
             data = json.loads(file.read_text(encoding="utf-8"))
+            if data.get("user", "") != access.name:
+                continue
             found.append({"id": file.parent.name, "path": file.parent, **data})
         return found

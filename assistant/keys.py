@@ -24,15 +24,19 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create(db: sqlite3.Connection, label: str) -> str:
-    """A new key for `label`, stored as its hash; the key itself is returned to be shown once."""
+def create(db: sqlite3.Connection, label: str, person: str | None = None) -> str:
+    """A new key for `label`, answering as `person` (None = the workspace's owner), stored as its hash; the key
+    itself is returned to be shown once."""
     label = label.strip()
+    if person is not None and store.person(db, person) is None:
+        raise ValueError(f"{person!r} is not a person of this workspace: add them first (docent users add {person})")
     if not LABEL.match(label):
         raise ValueError(
             f"the label {label!r} must be 1 to 64 letters, digits, spaces or . _ - @ ': say who or what uses the key"
         )
     key = PREFIX + secrets.token_urlsafe(32)
-    store.add_key(db, ApiKey(label, digest(key), key[: len(PREFIX) + 4], _now()))
+    store.add_key(db, ApiKey(label, digest(key), key[: len(PREFIX) + 4], _now(), person=person))
+    store.audit(db, "", "key-create", {"label": label, "person": person}, _now())
     return key
 
 
@@ -46,6 +50,7 @@ def check(db: sqlite3.Connection, key: str) -> ApiKey | None:
 def revoke(db: sqlite3.Connection, label: str) -> None:
     if not store.revoke_key(db, label.strip(), _now()):
         raise ValueError(f"no key in use is labelled {label!r}: `docent keys list` shows them")
+    store.audit(db, "", "key-revoke", {"label": label.strip()}, _now())
 
 
 def any_active(db: sqlite3.Connection) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 
 from assistant.config import TuneConfig
 from ingest import store
+from ingest.records import OWNER, Access
 
 
 @dataclass
@@ -150,44 +151,96 @@ def all_runs(workspace: Path) -> list[Run]:
     return sorted(found, key=lambda r: r.created)
 
 
-def finished_runs(workspace: Path) -> list[Run]:
-    """Runs that finished and wrote their adapter, oldest first; the short probes of a settings search and the first
-    run of a staged one are not among them (they are listed, but never answer unless named with --run)."""
+def visible_runs(workspace: Path, access: Access) -> list[Run]:
+    """The runs `access` may see and answer with, oldest first: those trained on collections they may all read."""
+    found = all_runs(workspace)
+    if access.owner or not found:
+        return found
+    db = store.Workspace(workspace).connect()
+    try:
+        return [r for r in found if access.may_read_all(collections(r, db))]
+    finally:
+        db.close()
+
+
+def finished_runs(workspace: Path, access: Access = OWNER) -> list[Run]:
+    """Runs that finished and wrote their adapter, oldest first, of those `access` may use; the short probes of a
+    settings search and the first run of a staged one are not among them (they are listed, but never answer unless
+    named with --run)."""
     return [
         r
-        for r in all_runs(workspace)
+        for r in visible_runs(workspace, access)
         if r.status == "finished" and r.adapter.exists() and not r.config.get("probe") and "staged" not in r.config
     ]
 
 
-def latest_finished(workspace: Path) -> Run | None:
-    done = finished_runs(workspace)
+def latest_finished(workspace: Path, access: Access = OWNER) -> Run | None:
+    done = finished_runs(workspace, access)
     return done[-1] if done else None
 
 
-def find(workspace: Path, run_id: str | None) -> Run:
-    """The named run, or the newest finished one."""
+def find(workspace: Path, run_id: str | None, access: Access = OWNER) -> Run:
+    """The named run, or the newest finished one, of those `access` may use. A run they may not use is answered as
+    one that does not exist: its name tells them nothing."""
     if run_id:
-        folder = runs_root(workspace) / run_id
-        if not (folder / "run.json").exists():
-            known = ", ".join(r.id for r in all_runs(workspace)) or "none yet"
-            raise ValueError(f"no run {run_id!r} in {workspace}; runs: {known}")
-        return load(folder)
-    run = latest_finished(workspace)
+        known = {r.id: r for r in visible_runs(workspace, access)}
+        if run_id not in known:
+            raise ValueError(f"no run {run_id!r} in {workspace}; runs: {', '.join(known) or 'none yet'}")
+        return known[run_id]
+    run = latest_finished(workspace, access)
+    if run is None and not access.owner and latest_finished(workspace) is not None:
+        raise ValueError(
+            f"every tuned run was trained on collections {access.shown()} may not read; an admin can train one on "
+            "the collections they may read (docent tune --collections general)"
+        )
     if run is None:
         raise ValueError(f"no finished fine-tuning run in {workspace}: run `docent tune` first")
     return run
 
 
-def snapshot(db: sqlite3.Connection) -> dict[str, Any]:
-    docs = store.documents(db)
+REMOVED = "(removed documents)"  # a collection no person is granted: what an old run saw and the workspace lost
+
+
+def collections(run: Run, db: sqlite3.Connection) -> frozenset[str]:
+    """The collections whose text may be in the run's adapter: recorded by the run (its pairs, and the passages its
+    examples read). For a run from before collections, those of the documents it was trained on, as they are now;
+    a document since removed counts as a collection nobody may read, so such a run answers only its owner."""
+    if "collections" in run.config:
+        return frozenset(run.config["collections"])
+    saw = run.snapshot.get("documents", {})
+    if not saw:  # nothing says what it learnt
+        return frozenset({REMOVED})
+    now_in = {d.path: d.collection for d in store.documents(db, OWNER)}
+    return frozenset(now_in.get(path, REMOVED) for path in saw)
+
+
+def scope(db: sqlite3.Connection, names: str) -> Access:
+    """What a run trains on: the collections named (comma-separated), or every collection that holds documents."""
+    held = {name: n for name, n in store.collections(db).items() if n}
+    chosen = {c.strip() for c in names.split(",") if c.strip()} or set(held)
+    empty = sorted(chosen - set(held))
+    if empty:
+        raise ValueError(
+            f"--collections: {empty[0]!r} holds no documents; collections with documents: {', '.join(held) or 'none'}"
+        )
+    return Access("", frozenset(chosen))
+
+
+def snapshot(db: sqlite3.Connection, within: Access = OWNER) -> dict[str, Any]:
+    docs = store.documents(db, within)
     return {"documents": {d.path: d.sha256 for d in docs}, "holdout": sorted(d.path for d in docs if d.holdout)}
 
 
-def unseen_documents(run: Run, db: sqlite3.Connection) -> list[str]:
-    """Documents added or changed since the run was trained, by their names."""
+def unseen_documents(run: Run, db: sqlite3.Connection, access: Access = OWNER) -> list[str]:
+    """Documents added or changed since the run was trained, by their names, of those `access` may read and the run
+    could have learnt (its collections)."""
     trained = run.snapshot.get("documents", {})
-    return [d.name for d in store.documents(db) if trained.get(d.path) != d.sha256]
+    learnt = collections(run, db) if run.config.get("tune", {}).get("collections") else None  # None: every one
+    return [
+        d.name
+        for d in store.documents(db, access)
+        if (learnt is None or d.collection in learnt) and trained.get(d.path) != d.sha256
+    ]
 
 
 # Held-out scores (assistant/heldout.py writes them while a run trains) -------------------------------------

@@ -21,6 +21,7 @@ from assistant.answer import Answer
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.jobs import Jobs
 from assistant.library import Library
+from ingest.records import Access
 from ingest.store import get_meta
 
 if TYPE_CHECKING:
@@ -135,18 +136,23 @@ class Docent:
             return
         on_own_thread(lambda: self._llm.attach(run.adapter, name=run.adapter_name, default=default))
 
-    def answering_runs(self) -> dict[str, runs.Run]:
-        """The finished runs that can answer, by id: those tuned from the base model loaded here (any run, with a
-        model server, which has its own base model)."""
-        found = runs.finished_runs(self.workspace)
+    def answering_runs(self, access: Access) -> dict[str, runs.Run]:
+        """The finished runs that can answer `access`, by id: those they may use (trained on collections they may all
+        read), tuned from the base model loaded here (any run, with a model server, which has its own base model)."""
+        found = runs.finished_runs(self.workspace, access)
         if self.llm_url:
             return {r.id: r for r in found}
-        base = self.base if self._llm is not None else (found[-1].settings.llm if found else self.llm_name)
+        if self._llm is not None:
+            base = self.base
+        else:
+            newest = runs.latest_finished(self.workspace)  # what llm() will load
+            base = newest.settings.llm if newest else self.llm_name
         return {r.id: r for r in found if r.settings.llm == base}
 
-    def finished_run(self, run_id: str) -> runs.Run:
-        """A finished run that can answer, by its id: looked up among the workspace's runs, never used as a path."""
-        found = self.answering_runs()
+    def finished_run(self, run_id: str, access: Access) -> runs.Run:
+        """A finished run that can answer `access`, by its id: looked up among the runs they may use, never used as a
+        path; one they may not use is answered as one that does not exist."""
+        found = self.answering_runs(access)
         if run_id not in found:
             raise LookupError(f"no finished run {run_id!r} answers here; runs: {', '.join(found) or 'none yet'}")
         return found[run_id]
@@ -163,13 +169,13 @@ class Docent:
                 self._batcher = Batcher(llm)
             return self._batcher
 
-    def modes(self) -> list[str]:
-        """The modes that can answer now: tuned ones need a finished run, the others an index."""
+    def modes(self, access: Access) -> list[str]:
+        """The modes that can answer `access` now: tuned ones need a finished run they may use, the others an index."""
         if self.api is not None:
-            return self.api.modes()
+            return self.api.modes(access.name)
         if self.llm_url:
             self.llm()  # whether the model server takes the newest run's adapter
-        status = self.library.status()
+        status = self.library.status(access)
         tuned = status["run"] is not None and not self.no_adapter
         found = ["base"]
         if tuned:
@@ -180,16 +186,16 @@ class Docent:
                 found.append("both")
         return found
 
-    def scores(self) -> dict[str, Any]:
-        """The held-out scores of the tuned run that answers ({} when none, or not scored)."""
-        run = runs.latest_finished(self.workspace)
+    def scores(self, access: Access) -> dict[str, Any]:
+        """The held-out scores of the tuned run that answers `access` ({} when none, or not scored)."""
+        run = runs.latest_finished(self.workspace, access)
         return run.metrics.get("scores", {}) if run is not None else {}
 
-    def default_mode(self, modes: list[str], scores: dict[str, Any] | None = None) -> str:
-        """The mode the tuned run measured best on the held-out questions (`scores`, when the caller has them);
-        else the last of `modes` (both once tuned, retrieval once indexed): an adapter that made answers worse
-        is never the silent default."""
-        best = runs.best_mode(self.scores() if scores is None else scores)
+    def default_mode(self, modes: list[str], scores: dict[str, Any]) -> str:
+        """The mode the tuned run measured best on the held-out questions (`scores`, Docent.scores); else the last of
+        `modes` (both once tuned, retrieval once indexed): an adapter that made answers worse is never the silent
+        default."""
+        best = runs.best_mode(scores)
         return best if best in modes else modes[-1]
 
     # Answers ---------------------------------------------------------------------------------------------
@@ -201,22 +207,38 @@ class Docent:
         history: list[tuple[str, str]] | None = None,
         cfg: AnswerConfig | None = None,
         run: str | None = None,
+        *,
+        access: Access,
     ) -> Asking:
         """The question on its way: `text()` streams the answer, `answer()` gives the whole Answer once the stream
         ended, `cancel()` stops it. In this process the question crosses to the batcher's thread once (search, answer
         and support all run there); with a model server, it is answered on the thread that reads it. `run` names a
-        finished run whose adapter answers in tuned modes instead of the newest one's."""
+        finished run whose adapter answers in tuned modes instead of the newest one's. `access`: who asks; they
+        search only what they may read, and only a run they may use answers them."""
         from assistant.answer import Answering
 
         cfg = cfg or AnswerConfig()
         if self.api is not None:  # the API condenses the conversation itself
-            return self.api.ask(check_question(question, history), mode, history or [], cfg.max_new_tokens, run)
+            asked = check_question(question, history)
+            return self.api.ask(asked, mode, history or [], cfg.max_new_tokens, run, access.name)
         asked = condense(check_question(question, history), history or [])  # refused before any model time
-        named = self.finished_run(run) if run and mode in USES_ADAPTER else None
+        named = self.finished_run(run, access) if run and mode in USES_ADAPTER else None
         with self._lock:  # the run that answers is fixed here, and named to the engine: one finishing meanwhile
             llm = self.llm()  # neither answers this question nor is named for it
-            answering = (named or self._run) if mode in USES_ADAPTER else None
+            newest = self._run
+        if mode in USES_ADAPTER and named is None and newest is not None and not access.owner:
+            usable = self.answering_runs(access)
+            if newest.id not in usable:  # trained on a collection they may not read: their own newest answers
+                if not usable:
+                    raise ValueError(
+                        "no tuned model may answer you: every run was trained on documents you may not read; "
+                        "ask in retrieval mode, or ask an admin for a run on your collections"
+                    )
+                named = list(usable.values())[-1]
+        answering = (named or newest) if mode in USES_ADAPTER else None
         retriever = self.retriever() if mode in READS_SOURCES else None
+        if retriever is not None:
+            retriever = retriever.within(access)
         if mode in READS_SOURCES and retriever is None:
             raise ValueError("there are no documents to search yet: add some on the Documents page")
         if mode in USES_ADAPTER and self.no_adapter:
@@ -241,7 +263,7 @@ class Docent:
         asking.run = answering.id if answering is not None else None
         return asking
 
-    def search(self, query: str, k: int = 5, fusion: str = "rrf") -> list[Any]:
+    def search(self, query: str, k: int = 5, fusion: str = "rrf", *, access: Access) -> list[Any]:
         """The chunks that best match `query`, ranked. Once answers are decoded here, on the batcher's thread, whose
         decoding would slow down if a second thread ran the embedder; before that, where it is asked: a search needs
         no LLM, and does not load one."""
@@ -249,6 +271,7 @@ class Docent:
         retriever = self.retriever()
         if retriever is None:
             raise ValueError("there are no documents to search yet: ingest some first")
+        retriever = retriever.within(access)
         with self._lock:
             batcher = self._batcher
         found = batcher.call(retriever.search, [query], k, fusion) if batcher else retriever.search([query], k, fusion)

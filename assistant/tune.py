@@ -290,20 +290,24 @@ def tune(
         broadcast_object_list(shared)  # every process of a multi-GPU launch writes to the same run
         run = runs.Run(shared[0], runs.runs_root(workspace) / shared[0], created=run.created)
     check_tracker(cfg.report_to)
-    pairs = store.pairs(db, "train")
+    within = runs.scope(db, cfg.collections)  # every text the adapter sees comes from these collections alone
+    learnt = set(within.collections or ())
+    pairs = store.pairs(db, within, "train")
     if not pairs:
         raise ValueError(f"{workspace} has no training pairs: run `docent ingest PATH` (with pairs) first")
     search, retriever = None, None
-    asked = heldout.questions(db, cfg.score_questions, cfg.seed, cfg.check_questions) if cfg.score_questions else []
+    asked = (
+        heldout.questions(db, cfg.score_questions, cfg.seed, cfg.check_questions, within) if cfg.score_questions else []
+    )
     if cfg.recipe != "closed-book" or asked:
         from assistant.retrieve import Retriever
 
-        retriever = Retriever(workspace)
+        retriever = Retriever(workspace).within(within)
         search = lambda questions, k: retriever.search(questions, k=k)  # noqa: E731
     tokenizer, model = loader.load(cfg.llm)
     eot = loader.for_training(tokenizer, model)
     train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
-    eval_set, _ = tokenise(data.closed_book(store.pairs(db, "heldout")), tokenizer, eot, cfg.max_length)
+    eval_set, _ = tokenise(data.closed_book(store.pairs(db, within, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
     targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
@@ -321,6 +325,7 @@ def tune(
                 f"run {cfg.start_from} has no adapter ({earlier.status}): name a finished run to go on from"
             )
         model = PeftModel.from_pretrained(model, str(earlier.adapter), is_trainable=True)  # on the resized base
+        learnt |= runs.collections(earlier, db)  # what the earlier adapter learnt stays in this one
         kept: Any = model.peft_config["default"]
         cfg = dataclasses.replace(cfg, lora_r=kept.r, lora_alpha=kept.lora_alpha)
     else:
@@ -413,8 +418,9 @@ def tune(
             "plan": plan.record() if plan is not None else run.config.get("plan"),
             **({"probe": probe} if probe else {}),
             **({"staged": dataclasses.asdict(staged_as)} if staged_as else {}),
+            "collections": sorted(learnt),  # who may answer with it: those who may read every one of them
         }
-        run.snapshot = runs.snapshot(db)
+        run.snapshot = runs.snapshot(db, within)
         run.status = "running"
         run.claim()
         run.save()

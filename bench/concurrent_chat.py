@@ -23,6 +23,7 @@ from assistant.config import AnswerConfig
 from assistant.service import Docent, on_own_thread
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def session(app: Docent, questions: list[str], mode: str, latencies: list[float], rates: list[float]) -> None:
     for question in questions:
         start = time.perf_counter()
-        asking = app.ask(question, mode, cfg=AnswerConfig(max_new_tokens=48))
+        asking = app.ask(question, mode, cfg=AnswerConfig(max_new_tokens=48), access=OWNER)
         for _ in asking.text():
             pass
         rates.append(asking.answer().timing.tokens_per_s)

@@ -21,6 +21,7 @@ from assistant.config import AnswerConfig
 from assistant.evaluate import answer_all, workspace_questions
 from assistant.generate import LLM
 from assistant.retrieve import Retriever
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 MODES = ("retrieval", "both")
@@ -33,7 +34,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write every answer and the table here as JSON")
     args = parser.parse_args()
     run = runs.find(args.workspace, args.run) if args.run else runs.latest_finished(args.workspace)
-    questions = workspace_questions(Workspace(args.workspace).connect(), None)
+    questions = workspace_questions(Workspace(args.workspace).connect(), None, OWNER)
     llm = LLM(run.settings.llm, adapter=run.adapter)
     retriever = Retriever(args.workspace)
     cfg = AnswerConfig(llm=run.settings.llm, max_new_tokens=64)

@@ -34,6 +34,7 @@ from assistant.tune import tune
 from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         ingest(chosen, IngestConfig(), ws, progress=False)
-        pairs = [p for p in store.pairs(Workspace(ws).connect(), "train") if p.template != "passage"]
+        pairs = [p for p in store.pairs(Workspace(ws).connect(), OWNER, "train") if p.template != "passage"]
         sample = random.Random(0).sample(pairs, min(args.questions, len(pairs)))
         train_qs = [Question(p.question, p.answer) for p in sample]
         llm = LLM("embedded")

@@ -30,6 +30,7 @@ import openai
 
 from assistant import evaluate, keys, runs
 from assistant.loader import resolve_llm
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 DOCENT = str(Path(sys.executable).parent / "docent")
@@ -112,7 +113,7 @@ def run_engine(name: str, serve: list[str], workspace: Path, key: str, args: arg
     command = [DOCENT, "serve", "--workspace", str(workspace), "--port", str(port), *serve]
     server = start(command, f"http://127.0.0.1:{port}/healthz", log)
     url = f"http://127.0.0.1:{port}/v1"
-    questions = [q.question for q in evaluate.workspace_questions(Workspace(workspace).connect(), None)]
+    questions = [q.question for q in evaluate.workspace_questions(Workspace(workspace).connect(), None, OWNER)]
     try:
         measure(url, key, questions, 2, 1)  # loads the models and the index
         results = {}

@@ -40,6 +40,7 @@ from assistant.tune import AnswerOnlyTrainer, PadCollator, tokenise
 from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def peak_memory_mb(name: str, examples: Path) -> float:
 
 def examples_for(count: int, folder: str) -> list[data.Example]:
     ingest([ROOT / "data" / "sample"], IngestConfig(), Path(folder) / "ws", progress=False)
-    pairs = store.pairs(Workspace(Path(folder) / "ws").connect(), "train")
+    pairs = store.pairs(Workspace(Path(folder) / "ws").connect(), OWNER, "train")
     return data.closed_book(random.Random(0).sample(pairs, min(count, len(pairs))))
 
 

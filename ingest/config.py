@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_WORKSPACE = Path("data") / "workspace"
+NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")  # a collection's or a group's: it appears in commands and URLs
+
+
+def collection_name(name: str) -> str:
+    name = name.strip()
+    if not NAME.match(name):
+        raise ValueError(
+            f"the collection name {name!r} must be 1 to 40 lower-case letters, digits, '.', '_' or '-', "
+            "beginning with a letter or digit: e.g. hr, support, general"
+        )
+    return name
 
 
 def workspace_path(value: str | Path | None = None) -> Path:
@@ -67,6 +79,13 @@ class IngestConfig:
     )
     strict: bool = field(default=False, metadata=_help("exit non-zero when any file fails"))
     prune: bool = field(default=False, metadata=_help("remove documents whose files vanished under the given paths"))
+    collection: str = field(
+        default="",
+        metadata=_help(
+            "the collection the documents join (who may read them is granted per collection: docent grant); "
+            "empty = general for new documents, and known ones stay where they are"
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 32:
@@ -84,5 +103,6 @@ class IngestConfig:
         for name in ("holdout_share", "holdout_docs"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 0 and below 1, got {getattr(self, name)}")
+        self.collection = collection_name(self.collection) if self.collection.strip() else ""
         if self.generator_model and self.generator_url:
             raise ValueError("give generator_model or generator_url, not both")

@@ -13,21 +13,23 @@ import sqlite3
 from pathlib import Path
 
 from ingest import store
-from ingest.records import Pair
+from ingest.records import Access, Pair
 
 SPLITS = ("train", "heldout", "unseen")
 
 
-def samples(db: sqlite3.Connection, split: str, n: int, seed: int = 0) -> list[Pair]:
-    """n pairs spread over the documents, the same ones for the same seed."""
-    found = store.pairs(db, split)
+def samples(db: sqlite3.Connection, access: Access, split: str, n: int, seed: int = 0) -> list[Pair]:
+    """n pairs spread over the documents `access` may read, the same ones for the same seed."""
+    found = store.pairs(db, access, split)
     if len(found) <= n:
         return found
     return sorted(random.Random(seed).sample(found, n), key=lambda p: p.id)
 
 
-def export(db: sqlite3.Connection, file: Path, split: str | None = "train", with_source: bool = False) -> int:
-    found = store.pairs(db, split)
+def export(
+    db: sqlite3.Connection, access: Access, file: Path, split: str | None = "train", with_source: bool = False
+) -> int:
+    found = store.pairs(db, access, split)
     file.parent.mkdir(parents=True, exist_ok=True)
     with open(file, "w", encoding="utf-8") as out:
         for p in found:

@@ -120,19 +120,46 @@ class Index:
         return cls(ids, index, bm25, words)
 
     def search(
-        self, vectors: np.ndarray, texts: list[str], k: int = 5, fusion: str = "rrf", depth: int = 50
+        self,
+        vectors: np.ndarray,
+        texts: list[str],
+        k: int = 5,
+        fusion: str = "rrf",
+        depth: int = 50,
+        allowed: np.ndarray | None = None,
     ) -> list[list[Hit]]:
-        """For each query (its embedding and its text) the k best chunks, best first."""
-        if len(self.ids) == 0:
+        """For each query (its embedding and its text) the k best chunks, best first; with `allowed` (chunk ids),
+        the k best of those alone. The limit is inside both searches (a FAISS id selector, a BM25 weight mask), so
+        the top k is full of allowed chunks however few of them there are."""
+        if len(self.ids) == 0 or (allowed is not None and len(allowed) == 0):
             return [[] for _ in texts]
-        depth = min(max(depth, k), len(self.ids))
-        dense_scores, dense_ids = self.faiss.search(np.ascontiguousarray(vectors, dtype=np.float32), depth)  # type: ignore[attr-defined]
+        params, mask, size = None, None, len(self.ids)
+        if allowed is not None:
+            import faiss
+
+            mask = np.isin(self.ids, allowed)
+            size = int(mask.sum())
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            hnsw = getattr(faiss.downcast_index(self.faiss.index), "hnsw", None)
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch)  # type: ignore[attr-defined]
+                if hnsw is not None
+                else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            )
+        depth = min(max(depth, k), size)
+        dense_scores, dense_ids = self.faiss.search(  # type: ignore[attr-defined]
+            np.ascontiguousarray(vectors, dtype=np.float32), depth, params=params
+        )
         bm25_ids: list[list[int]] = [[] for _ in texts]
         if fusion != "dense" and self.bm25 is not None:
             tokens = bm25_tokens(texts)
-            rows, _ = self.bm25.retrieve(tokens, k=depth, show_progress=False, n_threads=1)  # type: ignore[attr-defined]
-            for q, (row, tok) in enumerate(zip(rows, tokens, strict=True)):
-                bm25_ids[q] = [int(self.ids[r]) for r in row] if tok else []
+            weights = None if mask is None else mask.astype(np.float32)
+            rows, scores = self.bm25.retrieve(  # type: ignore[attr-defined]
+                tokens, k=depth, show_progress=False, n_threads=1, weight_mask=weights
+            )
+            for q, tok in enumerate(tokens):  # a masked row scores 0, and comes back only to fill the k
+                keep = [r for r, s in zip(rows[q], scores[q], strict=True) if mask is None or (mask[r] and s > 0)]
+                bm25_ids[q] = [int(self.ids[r]) for r in keep] if tok else []
         results = []
         for q in range(len(texts)):
             dense = {int(i): float(s) for i, s in zip(dense_ids[q], dense_scores[q], strict=True) if i >= 0}

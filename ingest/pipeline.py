@@ -30,9 +30,9 @@ from ingest.models import Embedder
 from ingest.pairs import make_pairs, seeded_share
 from ingest.parse import FORMATS, supported
 from ingest.questions import TEMPLATES
-from ingest.records import Document
+from ingest.records import OWNER, Document
 from ingest.sandbox import Reader
-from ingest.store import Workspace, get_meta, remove_stale_generations, set_meta
+from ingest.store import GENERAL, Workspace, get_meta, remove_stale_generations, set_meta
 
 EMBED_BATCH = 256
 
@@ -207,7 +207,11 @@ def _ingest_file(
         return
     digest = sha256(file)
     old = store.document_at(db, str(file))
+    collection = cfg.collection or (old.collection if old is not None else GENERAL)  # never moved unless asked
     if old is not None and old.sha256 == digest:
+        if old.collection != collection:  # the same file, given to another collection: it moves there
+            store.set_collection(db, old.id, collection)
+            report.notes.append((shown, f"moved from the collection {old.collection} to {collection}"))
         report.unchanged += 1
         return
     try:
@@ -227,6 +231,7 @@ def _ingest_file(
                 size,
                 holdout=False,
                 ingested_at=_now(),
+                collection=collection,
             )
             doc_id = store.add_document(db, doc)
             count = 0
@@ -256,7 +261,7 @@ def _ingest_file(
 def _prune(db: sqlite3.Connection, paths: list[Path], seen: set[str]) -> int:
     roots = [str(p.expanduser().resolve()) for p in paths]
     removed = 0
-    for doc in store.documents(db):
+    for doc in store.documents(db, OWNER):
         under = any(doc.path == r or doc.path.startswith(r.rstrip("/") + "/") for r in roots)
         if under and doc.path not in seen:
             store.remove_document(db, doc.id)
@@ -276,7 +281,7 @@ def _embed_missing(db: sqlite3.Connection, embedder: Embedder, progress: bool, s
 
 def _assign_holdout_docs(db: sqlite3.Connection, cfg: IngestConfig) -> bool:
     """Mark the seeded share of documents kept out of training; True when the marks changed."""
-    docs = store.documents(db)
+    docs = store.documents(db, OWNER)
     count = round(cfg.holdout_docs * len(docs))
     if cfg.holdout_docs > 0 and len(docs) >= 2:
         count = max(count, 1)

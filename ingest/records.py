@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from ingest.chunk import chunk_context, embedded_text
@@ -18,6 +19,7 @@ class Document:
     size: int
     holdout: bool  # kept out of training (--holdout-docs)
     ingested_at: str
+    collection: str = "general"  # who may read it is granted per collection
     chunks: int = 0  # counted only where a listing asks for them
     pairs: int = 0
 
@@ -90,9 +92,59 @@ class Feedback:
 
 
 @dataclass
+class AuditLine:
+    at: str
+    who: str  # the person ('' = the workspace's owner), or the name a failed sign-in gave
+    action: str
+    detail: str  # JSON
+
+
+@dataclass
 class ApiKey:
     label: str  # who or what uses it: "helpdesk", "alice's laptop"
     digest: str  # the key's SHA-256: the key itself is shown once, when made, and never stored
     shown: str  # its first characters, so that a list can tell keys apart
     created_at: str
     revoked_at: str | None = None
+    person: str | None = None  # whom it answers as; None = the workspace's owner
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is asking, and what they may read: every query that hands out a document's content takes one.
+
+    `collections` None = every collection: the workspace's owner (the CLI without --user, a key made before
+    people, a web app without accounts). Otherwise the collections the person's groups were granted."""
+
+    name: str = ""  # "" = the workspace's owner
+    collections: frozenset[str] | None = None
+    admin: bool = False
+    writes: frozenset[str] | None = frozenset()  # the collections whose documents and pairs they may change
+
+    def may_write(self, collection: str) -> bool:
+        return self.writes is None or collection in self.writes
+
+    @property
+    def owner(self) -> bool:
+        return self.collections is None
+
+    def may_read(self, collection: str) -> bool:
+        return self.collections is None or collection in self.collections
+
+    def may_read_all(self, collections: Iterable[str]) -> bool:
+        return self.collections is None or set(collections) <= self.collections
+
+    def shown(self) -> str:
+        return self.name or "the workspace's owner"
+
+
+OWNER = Access(writes=None)
+
+
+@dataclass
+class Person:
+    name: str
+    admin: bool
+    groups: list[str]
+    created_at: str
+    has_password: bool = False

@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunk import Chunk
-from ingest.records import ApiKey, Document, Feedback, Pair, Source, StoredChunk
+from ingest.records import Access, ApiKey, AuditLine, Document, Feedback, Pair, Person, Source, StoredChunk
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+GENERAL = "general"  # the collection a document joins unless told otherwise, read by everyone unless revoked
+EVERYONE = "everyone"  # the group that holds every person
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +45,8 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
     holdout INTEGER NOT NULL DEFAULT 0,  -- 1 = kept out of training (--holdout-docs)
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'general'  -- who may read it is granted per collection
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -91,9 +94,35 @@ CREATE TABLE IF NOT EXISTS api_keys (
     label TEXT NOT NULL,
     shown TEXT NOT NULL,              -- the key's first characters, to tell keys apart
     created_at TEXT NOT NULL,
-    revoked_at TEXT                   -- set when revoked; the row stays, so the label's history does
+    revoked_at TEXT,                  -- set when revoked; the row stays, so the label's history does
+    person TEXT                       -- whom it answers as; NULL = the workspace's owner (keys made before people)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS api_keys_label ON api_keys(label) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS people (
+    name TEXT PRIMARY KEY,
+    password TEXT,                    -- scrypt hash (assistant/access.py); NULL = signs in by single sign-on or key
+    admin INTEGER NOT NULL DEFAULT 0, -- 1 = manages people, grants and runs
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    person TEXT NOT NULL REFERENCES people(name) ON DELETE CASCADE,
+    grp TEXT NOT NULL,
+    PRIMARY KEY (person, grp)
+);
+CREATE TABLE IF NOT EXISTS grants (
+    grp TEXT NOT NULL,                -- a group; `everyone` holds every person
+    collection TEXT NOT NULL,
+    write INTEGER NOT NULL DEFAULT 0, -- 1 = may also add and remove its documents
+    PRIMARY KEY (grp, collection)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,                -- the person ('' = the workspace's owner), or the name a failed sign-in gave
+    action TEXT NOT NULL,             -- ask, search, sign-in, sign-in-failed, grant, revoke, user-add, ...
+    detail TEXT NOT NULL              -- JSON: the question, mode, run and sources shown; the grant; the address
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 """
 
 
@@ -169,9 +198,15 @@ class Workspace:
         if version > SCHEMA_VERSION:
             raise WorkspaceError(f"{self.db_path} was written by a newer Docent; upgrade Docent to use it")
         if version < SCHEMA_VERSION:
-            db.executescript(SCHEMA)  # adds the tables a newer version brought (api_keys in 3)
+            db.executescript(SCHEMA)  # adds the tables a newer version brought (api_keys in 3, people in 4)
             if version == 1:  # workspaces from before the web app: pairs gain a review status
                 db.execute("ALTER TABLE pairs ADD COLUMN status TEXT NOT NULL DEFAULT 'generated'")
+            if version < 4:  # before people: every document is general, every key the owner's, everyone reads
+                for table, column in (("documents", "collection TEXT NOT NULL DEFAULT 'general'"),
+                                      ("api_keys", "person TEXT")):  # fmt: skip
+                    if column.split()[0] not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                db.execute("INSERT OR IGNORE INTO grants(grp, collection) VALUES (?, ?)", (EVERYONE, GENERAL))
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return db
 
@@ -239,32 +274,45 @@ def remove_stale_generations(ws: Workspace, keep: set[str]) -> None:
 
 # Documents --------------------------------------------------------------------------------------------------
 
-DOCUMENT = "SELECT id, path, name, title, format, sha256, size, holdout, ingested_at FROM documents"
+DOCUMENT = "SELECT id, path, name, title, format, sha256, size, holdout, ingested_at, collection FROM documents d"
 
 
 def _document(row: sqlite3.Row) -> Document:
     return Document(**{**dict(row), "holdout": bool(row["holdout"])})
 
 
-def documents(db: sqlite3.Connection, counts: bool = False) -> list[Document]:
-    """Every document by name; with `counts`, how many chunks and Q&A pairs each has."""
+def _within(access: Access, column: str = "d.collection") -> tuple[str, list[Any]]:
+    """The SQL condition that keeps what `access` may read, with its arguments."""
+    if access.collections is None:
+        return "1", []
+    return f"{column} IN ({','.join('?' * len(access.collections))})", sorted(access.collections)
+
+
+def documents(db: sqlite3.Connection, access: Access, counts: bool = False) -> list[Document]:
+    """Every document `access` may read, by name; with `counts`, how many chunks and Q&A pairs each has."""
+    where, args = _within(access)
     if not counts:
-        return [_document(r) for r in db.execute(DOCUMENT + " ORDER BY name")]
+        return [_document(r) for r in db.execute(DOCUMENT + f" WHERE {where} ORDER BY name", args)]
     rows = db.execute(
-        """SELECT d.id, d.path, d.name, d.title, d.format, d.sha256, d.size, d.holdout, d.ingested_at,
+        f"""SELECT d.id, d.path, d.name, d.title, d.format, d.sha256, d.size, d.holdout, d.ingested_at, d.collection,
                   (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks,
                   (SELECT COUNT(*) FROM pairs p JOIN chunks c ON c.id = p.chunk_id WHERE c.doc_id = d.id) AS pairs
-           FROM documents d ORDER BY d.name"""
+           FROM documents d WHERE {where} ORDER BY d.name""",
+        args,
     )
     return [_document(r) for r in rows]
 
 
-def document(db: sqlite3.Connection, doc_id: int) -> Document | None:
-    row = db.execute(DOCUMENT + " WHERE id = ?", (doc_id,)).fetchone()
+def document(db: sqlite3.Connection, doc_id: int, access: Access) -> Document | None:
+    """The document with this id, unless there is none or `access` may not read it (the same None: an id tells an
+    unprivileged reader nothing)."""
+    where, args = _within(access)
+    row = db.execute(DOCUMENT + f" WHERE id = ? AND {where}", (doc_id, *args)).fetchone()
     return _document(row) if row else None
 
 
 def document_at(db: sqlite3.Connection, path: str) -> Document | None:
+    """For ingest, which writes as the workspace's owner."""
     row = db.execute(DOCUMENT + " WHERE path = ?", (path,)).fetchone()
     return _document(row) if row else None
 
@@ -272,10 +320,16 @@ def document_at(db: sqlite3.Connection, path: str) -> Document | None:
 def add_document(db: sqlite3.Connection, doc: Document) -> int:
     """Stores `doc` (its id is given by the database) and returns its id."""
     row = db.execute(
-        "INSERT INTO documents(path, name, title, format, sha256, size, holdout, ingested_at) VALUES (?,?,?,?,?,?,?,?)",
-        (doc.path, doc.name, doc.title, doc.format, doc.sha256, doc.size, int(doc.holdout), doc.ingested_at),
-    )
+        "INSERT INTO documents(path, name, title, format, sha256, size, holdout, ingested_at, collection) "
+        "VALUES (?,?,?,?,?,?,?,?,?)",
+        (doc.path, doc.name, doc.title, doc.format, doc.sha256, doc.size, int(doc.holdout), doc.ingested_at,
+         doc.collection),
+    )  # fmt: skip
     return int(row.lastrowid or 0)
+
+
+def set_collection(db: sqlite3.Connection, doc_id: int, collection: str) -> None:
+    db.execute("UPDATE documents SET collection = ? WHERE id = ?", (collection, doc_id))
 
 
 def remove_document(db: sqlite3.Connection, doc_id: int) -> bool:
@@ -287,13 +341,14 @@ def set_holdout(db: sqlite3.Connection, doc_id: int, holdout: bool) -> None:
     db.execute("UPDATE documents SET holdout = ? WHERE id = ?", (int(holdout), doc_id))
 
 
-def totals(db: sqlite3.Connection) -> dict[str, int]:
-    """How many documents and chunks the workspace holds, and Q&A pairs for training."""
-    count = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
+def totals(db: sqlite3.Connection, access: Access) -> dict[str, int]:
+    """How many documents and chunks `access` may read, and Q&A pairs for training on them."""
+    where, args = _within(access)
+    count = lambda sql: int(db.execute(sql, args).fetchone()[0])  # noqa: E731
     return {
-        "documents": count("SELECT COUNT(*) FROM documents"),
-        "chunks": count("SELECT COUNT(*) FROM chunks"),
-        "pairs": count("SELECT COUNT(*) FROM pairs WHERE split = 'train'"),
+        "documents": count(f"SELECT COUNT(*) FROM documents d WHERE {where}"),
+        "chunks": count(f"SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}"),
+        "pairs": count(f"SELECT COUNT(*) {PAIR_DOCUMENT} WHERE p.split = 'train' AND {where}"),
     }
 
 
@@ -350,21 +405,39 @@ def indexed_chunks(db: sqlite3.Connection) -> list[StoredChunk]:
     return [StoredChunk(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
 
+def chunk_ids_within(db: sqlite3.Connection, access: Access) -> list[int]:
+    """The ids of the chunks `access` may read: what their searches are limited to, inside the index."""
+    where, args = _within(access)
+    return [
+        r[0] for r in db.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", args)
+    ]
+
+
+def indexed_texts(db: sqlite3.Connection, access: Access) -> list[str]:
+    """The text each of `access`'s chunks was indexed with (title, heading, text): the words their names are
+    looked up in."""
+    where, args = _within(access)
+    rows = db.execute(CHUNK + f" WHERE {where}", args)
+    return [_chunk(r).embedded_text for r in rows]
+
+
 def chunks_without_pairs(db: sqlite3.Connection) -> list[StoredChunk]:
     rows = db.execute(CHUNK + " WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.chunk_id = c.id) ORDER BY c.id")
     return [_chunk(r) for r in rows]
 
 
-def sources(db: sqlite3.Connection, ids: list[int]) -> list[Source]:
-    """Chunks by id as sources (rank and score 0), in the order given; an id no longer stored is left out."""
+def sources(db: sqlite3.Connection, ids: list[int], access: Access) -> list[Source]:
+    """Chunks by id as sources (rank and score 0), in the order given; an id no longer stored, or of a collection
+    `access` may not read, is left out."""
     found: dict[int, Source] = {}
+    where, args = _within(access)
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ",".join("?" * len(part))
         for r in db.execute(
             f"""SELECT c.id, d.name, d.path, d.title, c.heading, c.text FROM chunks c
-                JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})""",
-            part,
+                JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks}) AND {where}""",
+            [*part, *args],
         ):
             found[r[0]] = Source(0, r[0], r[1], r[2], r[3], r[4], r[5], 0.0, None)
     return [found[i] for i in ids if i in found]
@@ -372,14 +445,21 @@ def sources(db: sqlite3.Connection, ids: list[int]) -> list[Source]:
 
 # Q&A pairs --------------------------------------------------------------------------------------------------
 
+PAIR_DOCUMENT = "FROM pairs p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id"
 PAIR = """SELECT p.chunk_id, p.fact, p.question, p.answer, p.evidence, p.kind, p.split, p.id, p.status, d.name,
                  c.heading, d.id
           FROM pairs p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id"""
 
 
-def pairs(db: sqlite3.Connection, split: str | Iterable[str] | None = None, doc_id: int | None = None) -> list[Pair]:
-    """The Q&A pairs in the order they were written; of one split (or several), of one document."""
-    where, args = [], list[Any]()
+def pairs(
+    db: sqlite3.Connection,
+    access: Access,
+    split: str | Iterable[str] | None = None,
+    doc_id: int | None = None,
+) -> list[Pair]:
+    """The Q&A pairs `access` may read, in the order they were written; of one split (or several), of one document."""
+    within, args = _within(access)
+    where = [within]
     if split is not None:
         splits = [split] if isinstance(split, str) else list(split)
         where.append(f"p.split IN ({','.join('?' * len(splits))})")
@@ -387,8 +467,20 @@ def pairs(db: sqlite3.Connection, split: str | Iterable[str] | None = None, doc_
     if doc_id is not None:
         where.append("d.id = ?")
         args.append(doc_id)
-    sql = PAIR + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY p.id"
+    sql = PAIR + " WHERE " + " AND ".join(where) + " ORDER BY p.id"
     return [Pair(*r) for r in db.execute(sql, args)]
+
+
+def pair_collection(db: sqlite3.Connection, pair_id: int, access: Access) -> str | None:
+    """The collection of the pair's document; None when there is no such pair, or `access` may not read it."""
+    return _pair_field(db, "d.collection", "p.id", pair_id, access)
+
+
+def _pair_field(db: sqlite3.Connection, column: str, key: str, value: object, access: Access) -> Any:
+    """`column` of the first pair whose `key` is `value` among those `access` may read; None when there is none."""
+    where, args = _within(access)
+    row = db.execute(f"SELECT {column} {PAIR_DOCUMENT} WHERE {key} = ? AND {where} LIMIT 1", (value, *args)).fetchone()
+    return row[0] if row else None
 
 
 def add_pairs(db: sqlite3.Connection, found: Iterable[Pair]) -> None:
@@ -410,10 +502,9 @@ def pair_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
     return out
 
 
-def reference_answer(db: sqlite3.Connection, question: str) -> str | None:
-    """The answer of the Q&A pair that asks exactly `question`, if one does."""
-    row = db.execute("SELECT answer FROM pairs WHERE question = ? LIMIT 1", (question,)).fetchone()
-    return row[0] if row else None
+def reference_answer(db: sqlite3.Connection, question: str, access: Access) -> str | None:
+    """The answer of the Q&A pair that asks exactly `question`, if one does that `access` may read."""
+    return _pair_field(db, "p.answer", "p.question", question, access)
 
 
 def edit_pair(db: sqlite3.Connection, pair_id: int, question: str | None, answer: str | None) -> None:
@@ -439,16 +530,24 @@ def delete_pair(db: sqlite3.Connection, pair_id: int) -> None:
 def add_feedback(db: sqlite3.Connection, given: Iterable[Feedback], wait_s: float = 1.0) -> bool:
     """Stores the feedback in a transaction of its own; False, storing none of it, when another writer (an ingest
     holds the database for as long as it runs) keeps the database longer than `wait_s`."""
+    sql = "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)"
+    return _add_waiting(db, sql, [astuple(f) for f in given], wait_s)
+
+
+def add_audit(db: sqlite3.Connection, lines: Iterable[AuditLine], wait_s: float = 1.0) -> bool:
+    """Stores lines of the audit log as add_feedback stores feedback."""
+    sql = "INSERT INTO audit(at, who, action, detail) VALUES (?, ?, ?, ?)"
+    return _add_waiting(db, sql, [astuple(line) for line in lines], wait_s)
+
+
+def _add_waiting(db: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]], wait_s: float) -> bool:
     db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return False
     try:
-        db.executemany(
-            "INSERT INTO feedback(created_at, question, answer, mode, run, rating, comment) VALUES (?,?,?,?,?,?,?)",
-            [astuple(f) for f in given],
-        )
+        db.executemany(sql, rows)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -465,15 +564,15 @@ def log_ingest(db: sqlite3.Connection, started: str, finished: str, paths: list[
 
 # API keys -----------------------------------------------------------------------------------------------------
 
-KEY = "SELECT label, digest, shown, created_at, revoked_at FROM api_keys"
+KEY = "SELECT label, digest, shown, created_at, revoked_at, person FROM api_keys"
 
 
 def add_key(db: sqlite3.Connection, key: ApiKey) -> None:
     """Stores a new key; a WorkspaceError when a key that is not revoked already has its label."""
     try:
         db.execute(
-            "INSERT INTO api_keys(digest, label, shown, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
-            (key.digest, key.label, key.shown, key.created_at, key.revoked_at),
+            "INSERT INTO api_keys(digest, label, shown, created_at, revoked_at, person) VALUES (?, ?, ?, ?, ?, ?)",
+            (key.digest, key.label, key.shown, key.created_at, key.revoked_at, key.person),
         )
     except sqlite3.IntegrityError as err:
         raise WorkspaceError(
@@ -501,3 +600,120 @@ def revoke_key(db: sqlite3.Connection, label: str, when: str) -> bool:
     """False when no key that is still in use has this label."""
     found = db.execute("UPDATE api_keys SET revoked_at = ? WHERE label = ? AND revoked_at IS NULL", (when, label))
     return found.rowcount > 0
+
+
+# Collections, people, groups and grants -----------------------------------------------------------------------
+
+
+def collections(db: sqlite3.Connection) -> dict[str, int]:
+    """Every collection, with how many documents it holds: those with documents, and those only granted."""
+    found = {r[0]: 0 for r in db.execute("SELECT DISTINCT collection FROM grants")}
+    for name, n in db.execute("SELECT collection, COUNT(*) FROM documents GROUP BY collection"):
+        found[name] = n
+    return dict(sorted(found.items()))
+
+
+def rename_collection(db: sqlite3.Connection, old: str, new: str) -> int:
+    """Moves the documents and the grants of `old` to `new`; how many documents moved."""
+    moved = db.execute("UPDATE documents SET collection = ? WHERE collection = ?", (new, old)).rowcount
+    db.execute("UPDATE OR REPLACE grants SET collection = ? WHERE collection = ?", (new, old))
+    return moved
+
+
+def documents_in(db: sqlite3.Connection, collection: str) -> list[int]:
+    return [r[0] for r in db.execute("SELECT id FROM documents WHERE collection = ?", (collection,))]
+
+
+def add_person(db: sqlite3.Connection, name: str, password: str | None, admin: bool, when: str) -> None:
+    try:
+        db.execute(
+            "INSERT INTO people(name, password, admin, created_at) VALUES (?, ?, ?, ?)",
+            (name, password, int(admin), when),
+        )
+    except sqlite3.IntegrityError as err:
+        raise WorkspaceError(f"{name!r} is already a person of this workspace: `docent users list` shows them") from err
+
+
+def remove_person(db: sqlite3.Connection, name: str) -> bool:
+    """Removes the person, their groups, and their keys' power (a key of a removed person answers nobody)."""
+    db.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, datetime('now')) WHERE person = ?", (name,))
+    return db.execute("DELETE FROM people WHERE name = ?", (name,)).rowcount > 0
+
+
+def set_groups(db: sqlite3.Connection, name: str, groups: Iterable[str]) -> None:
+    db.execute("DELETE FROM members WHERE person = ?", (name,))
+    db.executemany("INSERT OR IGNORE INTO members(person, grp) VALUES (?, ?)", [(name, g) for g in groups])
+
+
+def set_password(db: sqlite3.Connection, name: str, password: str | None) -> None:
+    db.execute("UPDATE people SET password = ? WHERE name = ?", (password, name))
+
+
+def password_of(db: sqlite3.Connection, name: str) -> str | None:
+    """The stored hash of the person's password; None for no such person, or one without a password."""
+    row = db.execute("SELECT password FROM people WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def people(db: sqlite3.Connection) -> list[Person]:
+    groups: dict[str, list[str]] = {}
+    for person, grp in db.execute("SELECT person, grp FROM members ORDER BY grp"):
+        groups.setdefault(person, []).append(grp)
+    rows = db.execute("SELECT name, admin, created_at, password IS NOT NULL FROM people ORDER BY name")
+    return [Person(r[0], bool(r[1]), groups.get(r[0], []), r[2], bool(r[3])) for r in rows]
+
+
+def person(db: sqlite3.Connection, name: str) -> Person | None:
+    return next((p for p in people(db) if p.name == name), None)
+
+
+def access_of(db: sqlite3.Connection, name: str) -> Access:
+    """What the person may read: the collections that `everyone` and their groups were granted, read now, so a grant
+    or a revoke counts from the next question on. A WorkspaceError for a name that is not a person's."""
+    found = person(db, name)
+    if found is None:
+        raise WorkspaceError(f"{name!r} is not a person of this workspace: `docent users list` shows who is")
+    groups = [EVERYONE, *found.groups]
+    marks = ",".join("?" * len(groups))
+    granted = db.execute(f"SELECT collection, write FROM grants WHERE grp IN ({marks})", groups).fetchall()
+    readable = frozenset(r[0] for r in granted)
+    return Access(found.name, readable, found.admin, frozenset(r[0] for r in granted if r[1]))
+
+
+def grant(db: sqlite3.Connection, group: str, collection: str, write: bool) -> None:
+    db.execute(
+        "INSERT INTO grants(grp, collection, write) VALUES (?, ?, ?) "
+        "ON CONFLICT(grp, collection) DO UPDATE SET write = excluded.write",
+        (group, collection, int(write)),
+    )
+
+
+def revoke(db: sqlite3.Connection, group: str, collection: str) -> bool:
+    return db.execute("DELETE FROM grants WHERE grp = ? AND collection = ?", (group, collection)).rowcount > 0
+
+
+def grants(db: sqlite3.Connection) -> list[tuple[str, str, bool]]:
+    """(group, collection, write) for every grant."""
+    return [(r[0], r[1], bool(r[2])) for r in db.execute("SELECT grp, collection, write FROM grants ORDER BY 1, 2")]
+
+
+# The audit log --------------------------------------------------------------------------------------------------
+
+
+def audit(db: sqlite3.Connection, who: str, action: str, detail: dict[str, Any], when: str) -> None:
+    """A line of the audit log written inside the caller's transaction (a grant is logged with the grant)."""
+    db.execute(
+        "INSERT INTO audit(at, who, action, detail) VALUES (?, ?, ?, ?)",
+        (when, who, action, json.dumps(detail, ensure_ascii=False)),
+    )
+
+
+def audit_log(db: sqlite3.Connection, since: str = "", who: str | None = None) -> list[dict[str, Any]]:
+    """The audit log, oldest first, from `since` (ISO time), of one person when `who` is given."""
+    sql, args = "SELECT at, who, action, detail FROM audit WHERE at >= ?", [since]
+    if who is not None:
+        sql += " AND who = ?"
+        args.append(who)
+    return [
+        {"at": r[0], "who": r[1], "action": r[2], **json.loads(r[3])} for r in db.execute(sql + " ORDER BY id", args)
+    ]

@@ -22,6 +22,7 @@ from assistant.config import AnswerConfig
 from assistant.generate import LLM, Timing
 from assistant.retrieve import Retriever
 from assistant.service import Docent
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 QUESTION = "How many days of annual leave do employees earn per month?"
@@ -102,14 +103,14 @@ def test_an_answer_names_the_run_that_gave_it_though_a_newer_one_finished_since(
     first.save()
     docent = Docent(own_sample_ws, str(tiny_llm))
     cfg = AnswerConfig(max_new_tokens=4)
-    asking = docent.ask(QUESTION, "both", cfg=cfg)
+    asking = docent.ask(QUESTION, "both", cfg=cfg, access=OWNER)
     later = plant_run(own_sample_ws, tiny_llm, "20260102-000000-later")
     later.created = "2999-01-01T00:00:00+00:00"
     later.save()
-    again = docent.ask(QUESTION, "tuned", cfg=cfg)
+    again = docent.ask(QUESTION, "tuned", cfg=cfg, access=OWNER)
     "".join(asking.text()) + "".join(again.text())
     assert (asking.run, again.run) == (first.id, later.id)
-    assert docent.ask(QUESTION, "retrieval", cfg=cfg).run is None
+    assert docent.ask(QUESTION, "retrieval", cfg=cfg, access=OWNER).run is None
     docent.feedback(QUESTION, asking.answer().text, "both", 1, "", asking.run)
     docent.feedback(QUESTION, "Paris", "base", 0, "", later.id)  # base answers without a run, whatever is passed
     stored = Workspace(own_sample_ws).connect().execute("SELECT mode, run FROM feedback ORDER BY id").fetchall()
@@ -341,10 +342,10 @@ def test_through_a_server_without_adapters_tuned_modes_say_why_and_errors_are_se
 
     server, key, _ = served  # docent serve as the model server: it answers, but takes no adapter
     remote = Docent(server.docent.workspace, llm_url=server.url + "/v1", llm_key=key)
-    assert remote.modes() == ["base", "retrieval"]  # tuned and both cannot answer there
+    assert remote.modes(OWNER) == ["base", "retrieval"]  # tuned and both cannot answer there
     with pytest.raises(ValueError, match=r"does not serve run .* adapter and did not take it"):
-        remote.ask(QUESTION, "both")
-    asking = remote.ask(QUESTION, "retrieval", cfg=AnswerConfig(max_new_tokens=8))
+        remote.ask(QUESTION, "both", access=OWNER)
+    asking = remote.ask(QUESTION, "retrieval", cfg=AnswerConfig(max_new_tokens=8), access=OWNER)
     assert "".join(asking.text()) and asking.answer().sources  # retrieval here, the model there
     wrong = ServerLLM(server.url + "/v1", key, model="docent-nope")
     with pytest.raises(ModelError, match=r"failed to answer with docent-nope \(HTTP 404: .*no model 'docent-nope'"):

@@ -19,6 +19,7 @@ import pytest
 
 from assistant.config import AnswerConfig
 from ingest import store
+from ingest.records import OWNER
 from ingest.store import Workspace
 from tests.conftest import ROOT
 
@@ -150,7 +151,7 @@ def test_no_page_address_shows_anything_without_the_password(own_sample_ws: Path
     there."""
     from assistant import access
 
-    names = [d.name for d in store.documents(Workspace(own_sample_ws).connect())]
+    names = [d.name for d in store.documents(Workspace(own_sample_ws).connect(), OWNER)]
     views = sorted(p.stem for p in (ROOT / "ui" / "views").glob("*.py"))
     assert {"chat", "compare", "documents", "evaluate", "tune"} <= set(views)
     url, process = start_ui(own_sample_ws, DOCENT_PASSWORD_HASH=access.hash_password("s3cret"))
@@ -175,5 +176,41 @@ def test_no_page_address_shows_anything_without_the_password(own_sample_ws: Path
         tab.get_by_text("Review Q&A pairs").wait_for(timeout=120_000)  # the page that was asked for
         tab.locator('[data-testid="stFileUploader"]').wait_for(timeout=60_000)  # fails if it never renders
         context.close()
+    finally:
+        stop_ui(process)
+
+
+def test_each_person_signs_in_and_sees_only_their_collections(own_sample_ws: Path, browser, embedder) -> None:
+    """alice (group hr) and bob sign in by name and password in their own browser sessions: bob is shown the 24
+    general documents, alice all 30; a wrong password shows nothing."""
+    from assistant import people
+    from ingest.config import IngestConfig
+    from ingest.pipeline import ingest
+    from tests.conftest import SAMPLE
+
+    ingest([SAMPLE / "hr"], IngestConfig(collection="hr"), own_sample_ws, progress=False, embedder=embedder)
+    people.add_user(own_sample_ws, "alice", groups=["hr"], password="tulip-orbit-42")
+    people.add_user(own_sample_ws, "bob", password="maple-river-7")
+    people.grant(own_sample_ws, "hr", "hr")
+    url, process = start_ui(own_sample_ws)
+    try:
+        for name, password, shown in (("bob", "tulip-orbit-42", None), ("bob", "maple-river-7", "24 documents"),
+                                      ("alice", "tulip-orbit-42", "30 documents")):  # fmt: skip
+            context = browser.new_context()
+            tab = context.new_page()
+            tab.goto(f"{url}/documents")
+            tab.get_by_label("Name", exact=True).fill(name)
+            tab.get_by_label("Password", exact=True).fill(password)
+            tab.get_by_role("button", name="Sign in").click()
+            if shown is None:
+                tab.get_by_text("That name and password do not match").wait_for(timeout=60_000)
+                assert not tab.locator('[data-testid="stSidebar"]').count()
+            else:
+                tab.get_by_text(f"Signed in as {name}").wait_for(timeout=120_000)
+                tab.get_by_text(shown, exact=False).first.wait_for(timeout=60_000)
+                tab.get_by_text("Review Q&A pairs").wait_for(timeout=120_000)
+                assert not tab.get_by_role("link", name="Tune").count()  # tuning is for admins
+                tab.screenshot(path=str(SHOTS / f"signed-in-{name}.png"), full_page=True)
+            context.close()
     finally:
         stop_ui(process)

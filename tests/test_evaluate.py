@@ -13,6 +13,7 @@ from assistant.evaluate import Question, answer_all, bootstrap, file_questions, 
 from assistant.generate import LLM
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever
+from ingest.records import OWNER
 
 
 def test_batched_answers_match_one_by_one_and_are_scored(tiny_llm: Path, sample_ws: Path, embedder) -> None:
@@ -301,10 +302,12 @@ def test_held_out_questions_of_two_documents_with_one_name_keep_their_own_slice(
     ingest([tmp_path / "hr", tmp_path / "it"], IngestConfig(holdout_share=0.9), tmp_path / "ws", progress=False,
            embedder=embedder)  # fmt: skip
     db = Workspace(tmp_path / "ws").connect()
-    hr, it = sorted(store.documents(db), key=lambda d: d.path)
+    hr, it = sorted(store.documents(db, OWNER), key=lambda d: d.path)
     assert hr.name == it.name == "policy.md"
     trained = {hr.path: hr.sha256, it.path: "changed since"}  # the run saw hr's as it is, it's before a change
-    found = workspace_questions(db, trained)
-    path_of = {s.chunk_id: s.path for s in store.sources(db, [q.chunk_id for q in found if q.chunk_id is not None])}
+    found = workspace_questions(db, trained, OWNER)
+    path_of = {
+        s.chunk_id: s.path for s in store.sources(db, [q.chunk_id for q in found if q.chunk_id is not None], OWNER)
+    }
     slices = {(path_of[q.chunk_id], q.slice) for q in found if q.chunk_id is not None}
     assert slices == {(hr.path, "trained documents"), (it.path, "unseen documents")}

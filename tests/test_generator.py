@@ -14,6 +14,7 @@ from ingest.config import IngestConfig
 from ingest.generator import endpoint_proposer, valid
 from ingest.models import ModelError
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 from ingest.store import Workspace
 
 
@@ -77,7 +78,9 @@ def test_a_local_generator_model_is_loaded_by_the_loader_it_is_given(tmp_path: P
     cfg = IngestConfig(generator_model=str(tiny_llm), holdout_share=0.0)
     with pytest.raises(ValueError, match="generator_model needs an LLM loader"):
         ingest([tmp_path / "docs"], cfg, tmp_path / "bare", progress=False, embedder=embedder)
-    assert not (tmp_path / "bare" / "docent.db").exists() or not store.documents(Workspace(tmp_path / "bare").connect())
+    assert not (tmp_path / "bare" / "docent.db").exists() or not store.documents(
+        Workspace(tmp_path / "bare").connect(), OWNER
+    )
     asked: list[str] = []
 
     def load(name: str):  # type: ignore[no-untyped-def]
@@ -86,4 +89,4 @@ def test_a_local_generator_model_is_loaded_by_the_loader_it_is_given(tmp_path: P
 
     ingest([tmp_path / "docs"], cfg, tmp_path / "ws", progress=False, embedder=embedder, load_llm=load)
     assert asked == [str(tiny_llm)]  # the random model's proposals fail the text's checks; the templates' stay
-    assert any(p.answer == "B214" for p in store.pairs(Workspace(tmp_path / "ws").connect()))
+    assert any(p.answer == "B214" for p in store.pairs(Workspace(tmp_path / "ws").connect(), OWNER))

@@ -14,7 +14,7 @@ from ingest import pipeline, store
 from ingest.config import IngestConfig
 from ingest.pairs import make_pairs, normalise
 from ingest.pipeline import ingest
-from ingest.records import StoredChunk
+from ingest.records import OWNER, StoredChunk
 from ingest.store import Workspace
 from tests.docs import write_all
 
@@ -97,7 +97,7 @@ def test_split_is_seeded_and_stable(tmp_path: Path, embedder) -> None:
     ingest([tmp_path / "docs"], IngestConfig(**settings), second, progress=False, embedder=embedder)
 
     def splits(ws: Path) -> list[tuple[str, str, str]]:
-        return sorted((p.document, p.question, p.split) for p in store.pairs(Workspace(ws).connect()))
+        return sorted((p.document, p.question, p.split) for p in store.pairs(Workspace(ws).connect(), OWNER))
 
     assert splits(first) == splits(second)
     db = Workspace(first).connect()

@@ -21,6 +21,7 @@ from assistant.tune import AnswerOnlyTrainer, PadCollator, StopOnInterrupt, tune
 from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 from ingest.store import Workspace
 from tests.docs import write_all
 
@@ -203,7 +204,7 @@ def test_trained_long_enough_the_model_reproduces_its_answers(tiny_llm: Path, sm
 
     cfg = settings(tiny_llm, max_pairs=8, epochs=60, batch_size=8, lora_r=32, lora_alpha=64)
     run = tune(cfg, small_ws, progress=False)
-    pairs = store.pairs(Workspace(small_ws).connect(), "train")
+    pairs = store.pairs(Workspace(small_ws).connect(), OWNER, "train")
     chosen = sorted(random.Random(cfg.seed).sample(pairs, 8), key=lambda p: p.id)
     llm = LLM(str(tiny_llm), adapter=run.adapter)
     right = 0

@@ -13,6 +13,7 @@ from assistant import runs
 from assistant.config import AnswerConfig
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
+from ingest.records import OWNER
 from ingest.store import Workspace
 from tests.conftest import ROOT
 from tests.docs import write_all
@@ -129,7 +130,7 @@ def test_documents_upload_a_good_and_a_bad_file(app: AppTest, ui_ws: Path) -> No
 def test_unsupported_upload_is_refused_by_name(ui_ws: Path) -> None:
     from assistant.service import Docent
 
-    report = Docent(ui_ws).library.upload([("run.sh", b"rm -rf /")])
+    report = Docent(ui_ws).library.upload([("run.sh", b"rm -rf /")], OWNER)
     assert report.failed == [
         ("run.sh", "'run.sh': Docent reads .docx .htm .html .markdown .md .pdf .text .txt files only")
     ]
@@ -257,7 +258,7 @@ def test_thirty_wrong_guesses_lock_the_right_password_out(locked) -> None:
     for i in range(30):
         sign_in(at, f"guess{i}")
     sign_in(at, "s3cret")
-    assert any("Too many wrong passwords from your address" in e.value for e in at.error)
+    assert any("Too many wrong passwords" in e.value for e in at.error)
     assert not shows_workspace(at)
 
 
@@ -267,9 +268,9 @@ def test_a_long_question_is_refused_before_the_model_loads(ui_ws: Path, tiny_llm
 
     app = Docent(ui_ws, str(tiny_llm))
     with pytest.raises(ValueError, match="over the limit of 4,000"):
-        app.ask("Why? " * 20_000, "retrieval")
+        app.ask("Why? " * 20_000, "retrieval", access=OWNER)
     with pytest.raises(ValueError, match="start a new conversation"):
-        app.ask("And then?", "base", [("q" * 4000, "a" * 4000)] * 6)
+        app.ask("And then?", "base", [("q" * 4000, "a" * 4000)] * 6, access=OWNER)
     assert app._llm is None and app._retriever is None  # no model time was spent
     page = AppTest.from_file(str(PAGES / "chat.py"), default_timeout=120)
     page.run()  # no password set: the page runs
@@ -300,7 +301,8 @@ def test_uploads_with_the_same_name_or_a_long_name_are_all_kept(ui_ws: Path) -> 
             ("hr/policy.md", b"# Policy\n\nThe HR policy is kept in room 101.\n"),
             ("it/policy.md", b"# Policy\n\nThe IT policy is kept in room 202.\n"),
             (long_name, b"# Report\n\nThe facilities report lists 40 parking places.\n"),
-        ]
+        ],
+        OWNER,
     )
     assert report.added == 3 and not report.failed
     saved = sorted(p.name for p in (ui_ws / "uploads").glob("*.md") if "olicy" in p.name or "Quarterly" in p.name)
@@ -325,7 +327,7 @@ def test_the_web_app_writes_private_files(ui_ws: Path, tmp_path: Path, tiny_llm:
         monkeypatch.setenv("DOCENT_LLM", str(tiny_llm))
         monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
         AppTest.from_file(APP, default_timeout=120).run()  # the engine starts: the workspace and ui.log
-        Docent(ws).library.upload([("note.md", b"# Note\n\nThe note is private.\n")])
+        Docent(ws).library.upload([("note.md", b"# Note\n\nThe note is private.\n")], OWNER)
     finally:
         os.umask(old)
     for path in (ws, ws / "uploads"):

@@ -10,12 +10,13 @@ any page that is run without a sign-in.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
 from assistant import access
-from ui.common import docent, friendly_errors, signed_in, workspace
+from ui.common import docent, engine, friendly_errors, signed_in, single_sign_on, viewer, workspace
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,29 +24,41 @@ st.set_page_config(page_title="Docent", page_icon=":material/menu_book:", layout
 
 
 def sign_in() -> None:
-    """The password form; wrong guesses from one address slow down, then lock it out (assistant/access.py)."""
+    """The sign-in form: a person's name and password, or the server's password alone for the workspace's owner.
+    Wrong guesses per address and per name slow down, then lock out (assistant/access.py)."""
     st.title("Docent")
     address = st.context.ip_address  # None for the machine itself
     address = address if isinstance(address, str) else "localhost"
+    app = engine(str(workspace()))
+    db = app.library.db()
+    if single_sign_on():
+        if st.session_state.get("sso_refused"):
+            st.error(st.session_state.sso_refused)
+        if st.button("Sign in with single sign-on", type="primary"):
+            st.session_state.pop("sso_refused", None)
+            st.login()
+    accounts = access.has_accounts(db)
+    if not accounts and access.server_secret() is None:
+        return  # single sign-on alone
     with st.form("sign-in"):
+        name = st.text_input("Name", help="Leave it empty to sign in as the workspace's owner with the server's "
+                             "password") if accounts else ""  # fmt: skip
         given = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    wait = access.LIMITER.wait(address)
-    if wait > 0:
-        st.error(f"Too many wrong passwords from your address: try again in {wait:.0f} s.")
+    try:
+        who = access.sign_in(db, name, given, address, app.library.audit)
+    except access.SignInError as err:
+        st.error(str(err))
         return
-    secret = access.server_secret()
-    if secret is not None and access.verify(given, secret):
-        access.LIMITER.succeeded(address)
-        st.session_state.signed_in = True
-        st.rerun()
-    access.LIMITER.failed(address)
-    st.error("That password is not right.")
+    now = time.time()
+    st.session_state.update(signed_in=True, person=who.name, signed_at=now, last_seen=now)
+    st.rerun()
 
 
 VIEWS = HERE / "views"
+ADMIN_PAGES = {"tune"}  # tuning trains on every collection: for the owner and admins
 PAGES = [  # (file in ui/views, title, icon); the first is the default
     ("chat", "Chat", ":material/chat:"),
     ("compare", "Compare", ":material/view_column:"),
@@ -59,15 +72,26 @@ if not signed_in():  # every page's address shows the password form, then the pa
     st.navigation(locked, position="hidden").run()
     st.stop()
 
+who = viewer()
 pages = [
     st.Page(str(VIEWS / f"{name}.py"), title=title, icon=icon, default=i == 0)
     for i, (name, title, icon) in enumerate(PAGES)
+    if name not in ADMIN_PAGES or who.owner or who.admin
 ]
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown(f"### Docent\n`{workspace().name}` workspace")
+    if st.session_state.get("signed_in"):
+        st.caption(f"Signed in as {who.shown()}")
+        if st.button("Sign out"):
+            docent().library.audit(who.name, "sign-out", {})
+            for key in ("signed_in", "person", "signed_at", "last_seen"):
+                st.session_state.pop(key, None)
+            if single_sign_on() and st.user.is_logged_in:
+                st.logout()  # the identity cookie too, or the next page view would sign in again
+            st.rerun()
     with friendly_errors("reading the workspace"):
-        status = docent().library.status()
+        status = docent().library.status(who)
         st.caption(f"{status['documents']} documents · {status['chunks']} chunks · {status['pairs']} Q&A pairs")
         run = status["run"]
         st.caption(f"Tuned model: run {run.id}" if run else "Not tuned yet")

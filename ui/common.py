@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +16,10 @@ from assistant import access
 from assistant.client import DocentApi
 from assistant.config import READS_SOURCES
 from assistant.service import Docent
+from ingest import store
 from ingest.config import workspace_path
-from ingest.store import private_file
+from ingest.records import OWNER, Access
+from ingest.store import WorkspaceError, private_file
 
 log = logging.getLogger("docent.ui")
 
@@ -39,9 +42,60 @@ def engine(path: str) -> Docent:
     return app
 
 
+def single_sign_on() -> bool:
+    """Whether the server is configured for single sign-on: an [auth] section in .streamlit/secrets.toml (OIDC)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def sign_in_needed() -> bool:
+    """Whether a session must sign in: the server was given a password or single sign-on, or the workspace has
+    people with a password."""
+    if access.server_secret() is not None or single_sign_on():
+        return True
+    return access.has_accounts(engine(str(workspace())).library.db())
+
+
 def signed_in() -> bool:
-    """True when the server needs no password, or this browser session gave the right one (ui/app.py)."""
-    return access.server_secret() is None or bool(st.session_state.get("signed_in"))
+    """True when no sign-in is needed, or this browser session signed in (ui/app.py) and has not expired."""
+    if not sign_in_needed():
+        return True
+    state = st.session_state
+    if not state.get("signed_in") and single_sign_on() and st.user.is_logged_in and not state.get("sso_refused"):
+        app = engine(str(workspace()))
+        try:
+            who = access.single_sign_on(app.library.db(), str(st.user.email or ""), app.library.audit)
+        except access.SignInError as err:
+            state.sso_refused = str(err)
+            return False
+        now = time.time()
+        state.update(signed_in=True, person=who.name, signed_at=now, last_seen=now)
+    if not state.get("signed_in"):
+        return False
+    now = time.time()
+    if access.expired(state.signed_at, state.last_seen, now):
+        for key in ("signed_in", "person", "signed_at", "last_seen"):
+            state.pop(key, None)
+        return False
+    state.last_seen = now
+    return True
+
+
+def viewer() -> Access:
+    """Who this browser session reads as, looked up at each page view, so that a grant or a revoke counts at once:
+    the signed-in person, or the workspace's owner (signed in with the server's password, or on a server that needs
+    none). A person removed meanwhile is signed out."""
+    name = st.session_state.get("person") or ""
+    if not name:
+        return OWNER
+    try:
+        return store.access_of(engine(str(workspace())).library.db(), name)
+    except WorkspaceError:
+        st.session_state.pop("signed_in", None)
+        st.stop()
+        raise
 
 
 def docent() -> Docent:

@@ -6,20 +6,20 @@ import streamlit as st
 
 from assistant import runs
 from assistant.config import MAX_QUESTION_CHARS
-from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources
+from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources, viewer
 
 st.title("Chat with your documents")
 app = docent()
 with friendly_errors("loading the workspace"):
-    modes = app.modes()
-    status = app.library.status()
+    modes = app.modes(viewer())
+    status = app.library.status(viewer())
     if status["documents"] == 0:
         st.info(
             "There are no documents yet. Add some on the **Documents** page; then tune a model on the "
             "**Tune** page. Meanwhile you can chat with the base model."
         )
 
-    scores = app.scores()
+    scores = app.scores(viewer())
     default = app.default_mode(modes, scores)
     conversations = st.session_state.setdefault("conversations", [{"mode": default, "messages": []}])
     current = conversations[-1]
@@ -68,9 +68,10 @@ with friendly_errors("answering your question"):
         with st.chat_message("user"):
             st.markdown(question)
         with st.chat_message("assistant"):
-            asking = app.ask(question, current["mode"], history)
+            asking = app.ask(question, current["mode"], history, access=viewer())
             text = st.write_stream(asking.text())
             result = asking.answer()
+            app.library.audit_answer(viewer(), result, asking.run, "web")
             show_sources(result, current["mode"])
             st.caption(latency_line(result))
         current["messages"].append(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.config import MAX_QUESTION_CHARS
-from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources
+from ui.common import MODE_HELP, docent, friendly_errors, latency_line, show_sources, viewer
 
 st.title("Compare the modes")
 st.caption("The same question answered by the base model, the tuned model, retrieval, and both together.")
 app = docent()
 with friendly_errors("comparing the modes"):
-    modes = app.modes()
+    modes = app.modes(viewer())
     if len(modes) < 4:
         st.info(
             "Some modes need more: retrieval needs documents (Documents page), tuned and both a tuned model "
@@ -25,7 +25,7 @@ with friendly_errors("comparing the modes"):
         )
         asked = st.form_submit_button("Compare")
     if asked and question.strip():
-        reference = app.library.reference_answer(question)
+        reference = app.library.reference_answer(question, viewer())
         if reference:
             st.success(f"Reference answer from the evaluation set: **{reference}**")
         columns = st.columns(len(modes))
@@ -33,10 +33,11 @@ with friendly_errors("comparing the modes"):
             with column:
                 st.subheader(mode)
                 st.caption(MODE_HELP[mode])
-                asking = app.ask(question, mode)
+                asking = app.ask(question, mode, access=viewer())
                 shown = st.empty()
                 shown.write_stream(asking.text())
                 result = asking.answer()
+                app.library.audit_answer(viewer(), result, asking.run, "web")
                 shown.markdown(result.text)  # an answer that began to loop, cut short
                 st.caption(latency_line(result))
                 show_sources(result, mode)

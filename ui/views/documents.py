@@ -7,21 +7,34 @@ import streamlit as st
 
 from assistant.library import MAX_UPLOAD_MB
 from ingest.parse import FORMATS
-from ui.common import docent, friendly_errors
+from ingest.store import GENERAL
+from ui.common import docent, friendly_errors, viewer
 
 st.title("Documents")
 app = docent()
+who = viewer()
+writable = [name for name in app.library.collections() if who.may_write(name)] or ([GENERAL] if who.owner else [])
 
 with friendly_errors("adding the documents"):
+    if not writable:
+        st.caption("You may read these documents; adding some to a collection needs an admin's grant.")
     files = st.file_uploader(
         f"Add documents ({', '.join(sorted(FORMATS))}; up to {MAX_UPLOAD_MB:g} MB each)",
         accept_multiple_files=True,
         type=[ext.lstrip(".") for ext in FORMATS],
     )
-    if files and st.button("Ingest", type="primary"):
+    collection = st.selectbox(
+        "Collection",
+        writable,
+        index=writable.index(GENERAL) if GENERAL in writable else 0,
+        help="Who may read the documents is granted per collection (docent grant GROUP COLLECTION)",
+    )
+    if files and collection and st.button("Ingest", type="primary"):
         bar = st.progress(0.0, text="Starting…")
         report = app.library.upload(
             [(f.name, f.getvalue()) for f in files],
+            who,
+            collection,
             on_step=lambda stage, done, total: bar.progress(
                 min(done / max(total, 1), 1.0), text=f"{stage}: {done} of {total}"
             ),
@@ -37,14 +50,14 @@ with friendly_errors("adding the documents"):
             st.info(f"{name}: {note}")
 
 with friendly_errors("listing the documents"):
-    documents = app.library.documents()
+    documents = app.library.documents(who)
     if not documents:
         st.info("No documents yet: add some above, or run `docent ingest FOLDER` on the command line.")
     else:
         table = pd.DataFrame(documents)
         table["holdout"] = table["holdout"].map({False: "", True: "kept out of training"})
         st.dataframe(
-            table[["name", "title", "format", "chunks", "pairs", "ingested_at", "holdout"]],
+            table[["name", "collection", "title", "format", "chunks", "pairs", "ingested_at", "holdout"]],
             hide_index=True,
             use_container_width=True,
         )
@@ -52,14 +65,14 @@ with friendly_errors("listing the documents"):
         with st.expander("Remove a document"):
             chosen = st.selectbox("Document", list(names), key="remove-doc")
             if st.button("Remove it, with its chunks and Q&A pairs"):
-                app.library.remove_document(names[chosen])
+                app.library.remove_document(names[chosen], who)
                 st.success(f"{chosen} removed.")
                 st.rerun()
 
         st.subheader("Review Q&A pairs")
         st.caption("Edit, approve or delete the generated pairs before tuning. Held-out questions are for evaluation.")
         chosen = st.selectbox("Document", list(names), key="pairs-doc")
-        pairs = pd.DataFrame(app.library.pairs(names[chosen]))
+        pairs = pd.DataFrame(app.library.pairs(who, names[chosen]))
         if pairs.empty:
             st.write("This document has no pairs.")
         else:
@@ -76,13 +89,13 @@ with friendly_errors("listing the documents"):
                 changed = 0
                 for before, after in zip(pairs.to_dict("records"), edited.to_dict("records")):
                     if after["delete"]:
-                        app.library.review_pair(int(after["id"]), delete=True)
+                        app.library.review_pair(int(after["id"]), who, delete=True)
                     elif (after["question"], after["answer"]) != (before["question"], before["answer"]):
                         app.library.review_pair(
-                            int(after["id"]), question=after["question"], answer_text=after["answer"]
+                            int(after["id"]), who, question=after["question"], answer_text=after["answer"]
                         )
                     elif after["approve"] and not before["approve"]:
-                        app.library.review_pair(int(after["id"]), approve=True)
+                        app.library.review_pair(int(after["id"]), who, approve=True)
                     else:
                         continue
                     changed += 1

@@ -8,18 +8,18 @@ import streamlit as st
 from assistant.evaluate import ALL_MODES
 from assistant.metrics import HEADLINE
 from assistant.report import NOT_ANSWERED, grounding_rows, right
-from ui.common import docent, friendly_errors
+from ui.common import docent, friendly_errors, viewer
 
 st.title("Evaluate the modes")
 st.caption("Every mode answers the same held-out questions; the scores say which answers best.")
 app = docent()
 
 with friendly_errors("starting the evaluation"), st.form("eval"):
-    available = app.modes() + (["oracle"] if "retrieval" in app.modes() else [])
+    available = app.modes(viewer()) + (["oracle"] if "retrieval" in app.modes(viewer()) else [])
     modes = st.multiselect("Modes", [m for m in ALL_MODES if m in available], default=available)
     limit = st.number_input("Questions (a seeded sample; 0 = all held-out questions)", 0, 10_000, 100, 50)
     if st.form_submit_button("Run evaluation", type="primary") and modes:
-        app.jobs.start_eval(modes, int(limit))
+        app.jobs.start_eval(modes, int(limit), viewer())
         st.success("The evaluation runs in the background; its report appears below when it is done.")
 
 
@@ -29,7 +29,7 @@ def reports() -> None:
         log = app.jobs.log_tail("eval.log", 3)
         if log:
             st.caption(log.splitlines()[-1][-200:])
-        found = app.jobs.reports()
+        found = app.jobs.reports(viewer())
         if not found:
             st.info("No evaluation yet.")
             return

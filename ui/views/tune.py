@@ -7,14 +7,17 @@ import streamlit as st
 
 from assistant import runs
 from assistant.config import RECIPES, TuneConfig
-from ui.common import docent, friendly_errors
+from ui.common import docent, friendly_errors, viewer
 
 st.title("Tune the model on your documents")
 app = docent()
 defaults = TuneConfig()
+if not (viewer().owner or viewer().admin):  # the page is not listed for them; its address alone opens nothing
+    st.error("Tuning is for the workspace's admins.")
+    st.stop()
 
 with friendly_errors("starting the run"):
-    status = app.library.status()
+    status = app.library.status(viewer())
     if status["pairs"] == 0:
         st.info("There are no Q&A pairs to train on yet: add documents on the **Documents** page first.")
     elif status["running"]:
@@ -39,7 +42,15 @@ with friendly_errors("starting the run"):
                 5,
                 help="The run times a few steps first, then gives up epochs, then pairs, to finish in time",
             )
-            if st.form_submit_button("Start tuning", type="primary"):
+            held = [name for name, n in app.library.collections().items() if n]
+            chosen = st.multiselect(
+                "Collections to learn",
+                held,
+                default=held,
+                help="Only people who may read every collection chosen may answer with the tuned model: leave out "
+                "restricted ones (hr) for a model everyone may use",
+            )
+            if st.form_submit_button("Start tuning", type="primary") and chosen:
                 app.jobs.start_tune(
                     {
                         "recipe": recipe,
@@ -47,6 +58,7 @@ with friendly_errors("starting the run"):
                         "learning_rate": rate,
                         "max_pairs": int(pairs),
                         "time_budget": int(budget),
+                        "collections": ",".join(chosen),
                     }
                 )
                 st.success("Tuning started. It goes on if you close this page.")
