@@ -289,9 +289,8 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         found = await run_in_threadpool(
             _answering, lambda: docent.search(body.query, body.k, body.fusion, access=access)
         )
-        docent.library.audit(
-            access.name, "search", {"query": body.query.strip(), "sources": [s.chunk_id for s in found]}
-        )
+        shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in found]
+        docent.library.audit(access.name, "search", {"query": body.query.strip(), "sources": shown})
         return {"question": body.query.strip(), "results": [s.to_json() for s in found]}
 
     @app.post("/v1/chat/completions")

@@ -95,8 +95,9 @@ class Library:
         self._flush(AUDIT_QUEUE, lambda db, rows: store.add_audit(db, [AuditLine(*r) for r in rows], 1.0))
 
     def audit_answer(self, access: Access, result: Any, run: str | None, way: str) -> None:
-        """An answer shown: the question, the mode, the run whose adapter answered, and the sources shown with it."""
-        shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in result.sources]
+        """An answer shown: the question, the mode, the run whose adapter answered, and the passages shown with it
+        (its sources, or those pointed to when the model was not asked)."""
+        shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in result.sources + result.nearby]
         self.audit(access.name, "ask", {"question": result.question, "mode": result.mode, "run": run, "sources": shown,
                                    "via": way})  # fmt: skip
 

@@ -426,3 +426,29 @@ def test_another_collections_document_or_pair_cannot_be_named_into_view_or_chang
     people.grant(hr_ws, "everyone", "general", write=True)
     library.remove_document(general_doc.id, access(hr_ws, "bob"))  # now he may
     assert store.document(db, general_doc.id, OWNER) is None
+
+
+def test_a_workspace_from_before_people_opens_with_everything_general_and_read_by_everyone(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "docent.db")
+    old.executescript(
+        """CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+               title TEXT NOT NULL, format TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+               holdout INTEGER NOT NULL DEFAULT 0, ingested_at TEXT NOT NULL);
+           CREATE TABLE api_keys (digest TEXT PRIMARY KEY, label TEXT NOT NULL, shown TEXT NOT NULL,
+               created_at TEXT NOT NULL, revoked_at TEXT);
+           INSERT INTO documents VALUES (1, '/docs/a.md', 'a.md', 'A', 'md', 'x', 1, 0, '2026-01-01');
+           INSERT INTO api_keys VALUES ('d', 'helpdesk', 'docent-abcd', '2026-01-01', NULL);
+           PRAGMA user_version = 3;"""
+    )
+    old.close()
+    db = Workspace(tmp_path).connect()
+    assert [d.collection for d in store.documents(db, OWNER)] == ["general"]
+    assert [(k.label, k.person) for k in store.api_keys(db)] == [("helpdesk", None)]  # the owner's, as before
+    assert store.grants(db) == [("everyone", "general", False)]
+    people.add_user(tmp_path, "bob")
+    assert [d.name for d in store.documents(db, access(tmp_path, "bob"))] == ["a.md"]
+    people.revoke(tmp_path, "everyone", "general")
+    db.close()
+    assert store.grants(Workspace(tmp_path).connect()) == []  # a revoke stays revoked when the workspace reopens

@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import access
-from ui.common import docent, engine, friendly_errors, signed_in, single_sign_on, viewer, workspace
+from ui.common import docent, engine, friendly_errors, sign_out, signed_in, single_sign_on, viewer, workspace
 
 HERE = Path(__file__).resolve().parent
 
@@ -85,8 +85,7 @@ with st.sidebar:
         st.caption(f"Signed in as {who.shown()}")
         if st.button("Sign out"):
             docent().library.audit(who.name, "sign-out", {})
-            for key in ("signed_in", "person", "signed_at", "last_seen"):
-                st.session_state.pop(key, None)
+            sign_out()
             if single_sign_on() and st.user.is_logged_in:
                 st.logout()  # the identity cookie too, or the next page view would sign in again
             st.rerun()

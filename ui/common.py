@@ -76,11 +76,16 @@ def signed_in() -> bool:
         return False
     now = time.time()
     if access.expired(state.signed_at, state.last_seen, now):
-        for key in ("signed_in", "person", "signed_at", "last_seen"):
-            state.pop(key, None)
+        sign_out()
         return False
     state.last_seen = now
     return True
+
+
+def sign_out() -> None:
+    """This browser session signs in again at its next page view."""
+    for key in ("signed_in", "person", "signed_at", "last_seen"):
+        st.session_state.pop(key, None)
 
 
 def viewer() -> Access:
@@ -93,7 +98,7 @@ def viewer() -> Access:
     try:
         return store.access_of(engine(str(workspace())).library.db(), name)
     except WorkspaceError:
-        st.session_state.pop("signed_in", None)
+        sign_out()
         st.stop()
         raise
 
