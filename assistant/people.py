@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant import access as passwords
 from assistant import runs
 from ingest import store
-from ingest.config import NAME, collection_name
+from ingest.config import checked_name, collection_name
 from ingest.records import Person
 from ingest.store import EVERYONE, Workspace
 
@@ -24,12 +24,7 @@ PERSON = re.compile(r"^[A-Za-z0-9][\w.@-]{0,63}$")
 
 
 def group_name(name: str) -> str:
-    name = name.strip()
-    if not NAME.match(name):
-        raise ValueError(
-            f"the group name {name!r} must be 1 to 40 lower-case letters, digits, '.', '_' or '-': e.g. hr, support"
-        )
-    return name
+    return checked_name(name, "group", "hr, support")
 
 
 def person_name(name: str) -> str:

@@ -11,14 +11,19 @@ DEFAULT_WORKSPACE = Path("data") / "workspace"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")  # a collection's or a group's: it appears in commands and URLs
 
 
-def collection_name(name: str) -> str:
+def checked_name(name: str, what: str = "collection", examples: str = "hr, support, general") -> str:
+    """A collection's or a group's name, stripped; a ValueError that says what a name may hold."""
     name = name.strip()
     if not NAME.match(name):
         raise ValueError(
-            f"the collection name {name!r} must be 1 to 40 lower-case letters, digits, '.', '_' or '-', "
-            "beginning with a letter or digit: e.g. hr, support, general"
+            f"the {what} name {name!r} must be 1 to 40 lower-case letters, digits, '.', '_' or '-', "
+            f"beginning with a letter or digit: e.g. {examples}"
         )
     return name
+
+
+def collection_name(name: str) -> str:
+    return checked_name(name)
 
 
 def workspace_path(value: str | Path | None = None) -> Path:
