@@ -128,9 +128,6 @@ class Access:
     def owner(self) -> bool:
         return self.collections is None
 
-    def may_read(self, collection: str) -> bool:
-        return self.collections is None or collection in self.collections
-
     def may_read_all(self, collections: Iterable[str]) -> bool:
         return self.collections is None or set(collections) <= self.collections
 
