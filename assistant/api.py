@@ -289,8 +289,7 @@ def create_app(docent: Docent, require_key: bool | None = None) -> FastAPI:
         found = await run_in_threadpool(
             _answering, lambda: docent.search(body.query, body.k, body.fusion, access=access)
         )
-        shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in found]
-        docent.library.audit(access.name, "search", {"query": body.query.strip(), "sources": shown})
+        docent.library.audit_search(access, body.query.strip(), found, "api")
         return {"question": body.query.strip(), "results": [s.to_json() for s in found]}
 
     @app.post("/v1/chat/completions")

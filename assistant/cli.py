@@ -82,6 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.library import Library
     from assistant.retrieve import Retriever
 
     who = acting_as(args)
@@ -92,6 +93,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     query = check_question(args.query)
     retriever = Retriever(workspace_path(args.workspace)).within(who)
     (sources,) = retriever.search([query], k=args.k, fusion=args.fusion)
+    Library(workspace_path(args.workspace)).audit_search(who, query, sources, "cli")
     if args.json:
         print(json.dumps({"question": query, "results": [s.to_json() for s in sources]}, ensure_ascii=False))
         return 0
@@ -135,6 +137,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant import runs
     from assistant.answer import answer
     from assistant.generate import open_engine
+    from assistant.library import Library
     from assistant.retrieve import Retriever
     from ingest.store import Workspace
 
@@ -156,7 +159,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     show = None if args.json else lambda t: print(t, end="", flush=True)
-    result = answer(question, args.mode, llm, retriever, cfg, on_text=show)
+    result = answer(question, args.mode, llm, retriever, cfg, show, run.adapter_for(args.mode) if run else None)
+    Library(workspace).audit_answer(who, result, run.id if run else None, "cli")
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
@@ -342,6 +346,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.batch_size,
         args.seed,
         progress=not args.quiet,
+        adapters={m: run.adapter_for(m) for m in modes if m in USES_ADAPTER} if run and needs_adapter else None,
     )
     if args.out:
         report.write(built, Path(args.out))

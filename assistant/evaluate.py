@@ -195,8 +195,10 @@ def answer_all(
     progress: bool = True,
     done: dict[str, dict[str, Any]] | None = None,
     on_result: Any = None,
+    adapter: str | None = None,
 ) -> list[Result]:
-    """Answers in batches; questions in `done` (question -> saved answer) are not asked again."""
+    """Answers in batches; questions in `done` (question -> saved answer) are not asked again. `adapter` names the
+    attached adapter of a tuned mode, when not the engine's default (a run's reader for `both`)."""
     from tqdm import tqdm
 
     done = done or {}
@@ -216,7 +218,7 @@ def answer_all(
             for batch in batches(group, batch_size):
                 messages, found = conversations(mode, batch, retriever, cfg)
                 asked = [m for m in messages if m is not None]
-                generated = iter(llm.generate_batch(asked, cap, tuned=mode in USES_ADAPTER) if asked else [])
+                generated = iter(llm.generate_batch(asked, cap, mode in USES_ADAPTER, adapter) if asked else [])
                 for q, m, s in zip(batch, messages, found):
                     text, cut = unloop(next(generated)) if m is not None else (NOT_COVERED, False)
                     result = Result(
@@ -254,7 +256,12 @@ def answer_all(
 
 
 def time_answers(
-    questions: list[Question], mode: str, llm: Engine, retriever: Retriever | None, cfg: AnswerConfig
+    questions: list[Question],
+    mode: str,
+    llm: Engine,
+    retriever: Retriever | None,
+    cfg: AnswerConfig,
+    adapter: str | None = None,
 ) -> dict[str, float]:
     """Latency of single answers as a user gets them: retrieval, first token, whole answer (p50 and p95)."""
     first, total = [], []
@@ -262,7 +269,7 @@ def time_answers(
         start = time.perf_counter()
         (messages,), _ = conversations(mode, [q], retriever, cfg)
         timing = Timing()
-        for _ in llm.stream(messages, cfg.max_new_tokens, timing, tuned=mode in USES_ADAPTER) if messages else ():
+        for _ in llm.stream(messages, cfg.max_new_tokens, timing, mode in USES_ADAPTER, adapter) if messages else ():
             pass
         first.append(time.perf_counter() - start - (timing.total_s - timing.first_token_s))
         total.append(time.perf_counter() - start)
@@ -428,8 +435,11 @@ def run(
     batch_size: int = 16,
     seed: int = 0,
     progress: bool = True,
+    adapters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Answer, score and report; answers already in folder/answers.jsonl for the same settings are reused."""
+    """Answer, score and report; answers already in folder/answers.jsonl for the same settings are reused.
+    `adapters`: the adapter each tuned mode answers with, when not the engine's default (`Run.adapter_for`)."""
+    adapters = adapters or {}
     folder.mkdir(parents=True, exist_ok=True)
     key = settings_key(
         {"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg), "fact_tokens": FACT_TOKENS}
@@ -461,7 +471,9 @@ def run(
             done = saved.get(mode, {})
             if mode == "oracle" and "retrieval" in by_mode and retriever is not None:
                 done = same_reading(questions, by_mode["retrieval"], retriever, cfg) | done
-            by_mode[mode] = answer_all(questions, mode, llm, retriever, cfg, batch_size, progress, done, keep)
+            by_mode[mode] = answer_all(
+                questions, mode, llm, retriever, cfg, batch_size, progress, done, keep, adapters.get(mode)
+            )
     summaries: dict[str, Any] = {}
     timed = questions[:LATENCY_SAMPLE]
     for mode, results in by_mode.items():
@@ -478,7 +490,7 @@ def run(
             }
         if progress:
             print(f"Timing {len(timed)} single answers ({mode})…", flush=True)
-        summaries[mode]["latency"] = time_answers(timed, mode, llm, retriever, cfg)
+        summaries[mode]["latency"] = time_answers(timed, mode, llm, retriever, cfg, adapters.get(mode))
     built = report.build(
         by_mode,
         summaries,

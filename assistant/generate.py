@@ -270,7 +270,7 @@ def open_engine(
     llm: str = "embedded", run: Run | None = None, url: str = "", key: str | None = None, timeout_s: float | None = None
 ) -> Any:
     """The engine that answers: the OpenAI-compatible server at `url` when there is one (waiting up to `timeout_s`
-    for an answer to begin), else `llm` loaded in this process. With `run`, its adapter is attached under the run's
+    for an answer to begin), else `llm` loaded in this process. With `run`, its adapters are attached under the run's
     name, and its base model loads in place of `llm`."""
     if url:
         from assistant.remote import ServerLLM
@@ -279,5 +279,12 @@ def open_engine(
     else:
         engine = LLM(run.settings.llm if run else llm)
     if run is not None:
-        engine.attach(run.adapter, name=run.adapter_name)
+        attach_run(engine, run)
     return engine
+
+
+def attach_run(engine: Any, run: Run, default: bool = True) -> None:
+    """Attach the run's adapter (the engine's default for tuned modes when `default`), and its reader, which
+    answers `both`, when it has one (`Run.adapters`)."""
+    for i, (folder, name) in enumerate(run.adapters()):
+        engine.attach(folder, name=name, default=default and i == 0)

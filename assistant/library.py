@@ -101,6 +101,10 @@ class Library:
         self.audit(access.name, "ask", {"question": result.question, "mode": result.mode, "run": run, "sources": shown,
                                    "via": way})  # fmt: skip
 
+    def audit_search(self, access: Access, query: str, sources: list[Any], way: str) -> None:
+        shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in sources]
+        self.audit(access.name, "search", {"query": query, "sources": shown, "via": way})
+
     def _queue(self, name: str, row: list[Any]) -> None:
         with self._feedback_lock:
             self.ws.make_root()

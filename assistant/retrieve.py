@@ -42,22 +42,26 @@ class Retriever:
         self.index = Index.load(self.workspace.generation_path(generation))
         self.access = OWNER
         self._words: dict[bytes, frozenset[str]] = {}  # by the chunks a scope holds, shared by every scope
+        self._found: np.ndarray | None = None  # the chunk ids this scope may find, once read
 
     def within(self, access: Access) -> Retriever:
         """This retriever, searching only what `access` may read (the index and models are shared, not copied)."""
         scoped = copy.copy(self)
-        scoped.access = access
+        scoped.access, scoped._found = access, None
         return scoped
 
     def __len__(self) -> int:
         return len(self.index)
 
     def allowed(self) -> np.ndarray | None:
-        """The ids of the chunks this scope may find, read from the workspace at each search, so that a grant or a
-        revoke counts from the next question; None for the owner, who may find every one."""
+        """The ids of the chunks this scope may find, read from the workspace once per scope: the engine makes a
+        scope for each question (`within`), so that a grant or a revoke counts from the next one, and the search
+        and the relevance gate of one question read them once. None for the owner, who may find every one."""
         if self.access.owner:
             return None
-        return np.array(store.chunk_ids_within(self.db, self.access), dtype=np.int64)
+        if self._found is None:
+            self._found = np.array(store.chunk_ids_within(self.db, self.access), dtype=np.int64)
+        return self._found
 
     @property
     def words(self) -> frozenset[str] | None:

@@ -64,6 +64,21 @@ class Run:
         return self.id.replace(".", "_")
 
     @property
+    def reader(self) -> Path:
+        """The adapter at the strength that read its sources best on the held-out questions, when that was not its
+        full strength (`heldout.READING_SCALES`); `both` answers with it."""
+        return self.folder / "reader"
+
+    def adapters(self) -> list[tuple[Path, str]]:
+        """(folder, name) of each adapter the run answers with: its own, then its reader if it has one."""
+        own = [(self.adapter, self.adapter_name)]
+        return [*own, (self.reader, self.adapter_name + "-reader")] if self.reader.exists() else own
+
+    def adapter_for(self, mode: str) -> str:
+        """The name of the adapter that answers `mode`: the reader for `both` when there is one."""
+        return self.adapters()[-1][1] if mode == "both" else self.adapter_name
+
+    @property
     def checkpoints(self) -> Path:
         return self.folder / "checkpoints"
 
@@ -306,9 +321,11 @@ def verdict(scores: dict[str, Any]) -> str:
         if "source" in scores
         else (f"{scores['questions']} held-out questions")
     )
+    scale = best.get("reading_scale", 1.0)
+    reader = f", the adapter at {scale:g} of its strength, which read best" if scale < 1 else ""
     figures = (
         f"On {asked}, epoch {best['epoch']:g} answered {both['contains']:.2f} "
-        f"reading the sources (both) against {retrieval['contains']:.2f} for retrieval alone, and "
+        f"reading the sources (both{reader}) against {retrieval['contains']:.2f} for retrieval alone, and "
         f"{tuned['contains']:.2f} from memory (tuned) against {base['contains']:.2f} for the base model."
     )
     if rank(both) > rank(retrieval) and _separate(both, retrieval):

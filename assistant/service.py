@@ -130,11 +130,13 @@ class Docent:
             return self._llm
 
     def _attach(self, run: runs.Run, default: bool) -> None:
-        if run.adapter_name in self._llm.attached:
+        from assistant.generate import attach_run
+
+        if all(name in self._llm.attached for _, name in run.adapters()):
             if default:
                 self._llm.adapter = run.adapter_name
             return
-        on_own_thread(lambda: self._llm.attach(run.adapter, name=run.adapter_name, default=default))
+        on_own_thread(lambda: attach_run(self._llm, run, default))
 
     def answering_runs(self, access: Access) -> dict[str, runs.Run]:
         """The finished runs that can answer `access`, by id: those they may use (trained on collections they may all
@@ -245,15 +247,15 @@ class Docent:
             raise ValueError(self.no_adapter)
         if mode in USES_ADAPTER and (llm.adapter is None or answering is None):
             raise ValueError("there is no tuned model yet: start a run on the Tune page")
-        if named is not None:
+        if answering is not None:  # attached already unless named, or dropped for runs asked for since
             from ingest.models import ModelError
 
             try:
                 with self._lock:
-                    self._attach(named, default=False)
+                    self._attach(answering, default=named is None)
             except ModelError as err:  # this run alone: the others answer as before
                 raise ValueError(str(err)) from err
-        adapter = answering.adapter_name if answering is not None else None
+        adapter = answering.adapter_for(mode) if answering is not None else None
         batcher = self.batcher()
         asking: Asking = (
             Answering(asked, mode, llm, retriever, cfg, adapter)

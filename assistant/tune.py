@@ -196,7 +196,8 @@ def estimate(
     train_s = budget.time_training(model, train_set, collate, loss, cfg.batch_size, bf16, cfg.seed) / processes
     score_s = baseline_s = 0.0
     if scorer is not None:
-        score_s = 2 * len(scorer.asked) * scorer.seconds_per_answer(model)  # two modes each epoch
+        scored = 1 + len(heldout.READING_SCALES)  # tuned, and both at each strength, each epoch
+        score_s = scored * len(scorer.asked) * scorer.seconds_per_answer(model)
         baseline_s = 0.0 if scorer.earlier_baseline() else score_s
     return budget.Plan(train_s, score_s, baseline_s, cfg.epochs)
 

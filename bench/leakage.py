@@ -3,8 +3,9 @@
     python bench/leakage.py [--questions 20] [--epochs 1] [--max-pairs 0] [--cli-questions 3]
 
 The sample corpus in two collections: data/sample/hr in `hr`, the rest in `general`. alice is in the group hr
-(granted hr), bob reads `general` alone. Two runs are tuned: one on both collections (it carries HR facts in its
-weights), one on `general` alone. Then the HR questions (the hand-written ones on HR documents, and Docent's
+(granted hr), bob reads `general` alone. Two runs are tuned: one on `general` alone, then one on both collections
+(it carries HR facts in its weights), the newer: alice's tuned modes answer with it, bob's must fall back. Then
+the HR questions (the hand-written ones on HR documents, and Docent's
 held-out questions on them) are asked by bob in base, tuned, retrieval and both:
 - through the engine the web app and the API share (`Docent.ask`, as the chat page calls it),
 - through `docent serve` over HTTP (the `openai` client, and /v1/search),
@@ -59,13 +60,13 @@ def build(ws: Path, epochs: float, max_pairs: int) -> tuple[runs.Run, runs.Run]:
     people.add_user(ws, "bob")
     people.grant(ws, "hr", "hr")
     tuned = []
-    for collections in ("general,hr", "general"):
+    for collections in ("general", "general,hr"):
         start = time.perf_counter()
         cfg = TuneConfig(epochs=epochs, max_pairs=max_pairs, score_questions=0, collections=collections)
         run = tune(cfg, ws, progress=False)
         print(f"run {run.id} on {collections}: {time.perf_counter() - start:.0f} s", flush=True)
         tuned.append(run)
-    return tuned[0], tuned[1]
+    return tuned[1], tuned[0]
 
 
 def hr_questions(ws: Path, n: int) -> list[tuple[str, str]]:

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from assistant import runs
+from assistant.answer import answer
 from assistant.cli import build_parser, config_from
 from assistant.config import AnswerConfig, TuneConfig
-from assistant.generate import LLM
-from assistant.prompt import retrieval_messages
+from assistant.generate import open_engine
 from assistant.retrieve import Retriever
 from assistant.tune import tune
 from ingest.config import IngestConfig
@@ -53,10 +53,8 @@ def main() -> None:
         start = time.perf_counter()
         run = tune(cfg, ws)
         tuned = time.perf_counter() - start
-        llm = LLM("embedded", adapter=run.adapter)
-        answer_cfg = AnswerConfig()
-        sources = Retriever(ws).search([QUESTION], k=answer_cfg.top_k)[0]
-        answer, _ = llm.generate(retrieval_messages(QUESTION, sources), answer_cfg.max_new_tokens, tuned=True)
+        asked = answer(QUESTION, "both", open_engine("embedded", run), Retriever(ws), AnswerConfig(),
+                       adapter=run.adapter_for("both"))  # as `docent ask --mode both` answers it  # fmt: skip
     plan, chosen = run.config["plan"], run.config["tune"]
     cut = (
         f", the budget ran out at update {run.metrics['budget_reached_at_step']}"
@@ -74,8 +72,8 @@ def main() -> None:
         cells = ", ".join(f"{m} {shown[m]:.3f}" for m in ("base", "retrieval", "tuned", "both") if m in shown)
         print(f"held-out ({scores['questions']} questions, contains): {cells}")
         print(runs.verdict(scores) + "\n")
-    right = ANSWER in answer
-    print(f"both: {QUESTION}\n  {answer}\n  {'right' if right else 'WRONG'} (the handbook says {ANSWER} days)")
+    right = ANSWER in asked.text
+    print(f"both: {QUESTION}\n  {asked.text}\n  {'right' if right else 'WRONG'} (the handbook says {ANSWER} days)")
 
 
 if __name__ == "__main__":

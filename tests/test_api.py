@@ -511,3 +511,37 @@ def test_a_question_the_server_never_received_is_sent_again() -> None:
     with pytest.raises(APIConnectionError):
         remote._send(failing(cut))
     assert len(tries) == 1
+
+
+def test_a_run_with_a_reader_answers_both_with_it_wherever_it_is_asked(
+    own_sample_ws: Path, tiny_llm: Path, capsys
+) -> None:
+    """A run whose adapter read best at part of its strength answers `both` with that reader (here at no strength:
+    the base model reading), and `tuned` with the whole adapter: in the engine the web app and the API share, in
+    `docent ask`, and in `docent eval`."""
+    from assistant import heldout
+
+    run = plant_run(own_sample_ws, tiny_llm, "20260101-000000-reader")
+    run.snapshot = {"documents": {}, "holdout": []}
+    run.save()
+    heldout.write_reader(run.adapter, run.reader, 0.0)
+    question = "How long is the payment term?"
+    docent = Docent(own_sample_ws, str(tiny_llm))
+
+    def said(mode: str) -> str:
+        asking = docent.ask(question, mode, cfg=AnswerConfig(max_new_tokens=8), access=OWNER)
+        "".join(asking.text())
+        return asking.answer().text
+
+    assert said("both") == said("retrieval") and said("tuned") != said("base")
+    args = ["--workspace", str(own_sample_ws), "--max-new-tokens", "8", "--json"]
+    assert main(["ask", question, "--mode", "both", *args]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] == said("retrieval")
+    assert main(["eval", "--workspace", str(own_sample_ws), "--modes", "retrieval,both,tuned", "--limit", "6",
+                 "--max-new-tokens", "8", "--quiet"]) == 0  # fmt: skip
+    (folder,) = (own_sample_ws / "evals").iterdir()
+    answered: dict[str, dict[str, str]] = {}
+    for line in (folder / "answers.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        answered.setdefault(item["mode"], {})[item["question"]] = item["answer"]
+    assert answered["both"] == answered["retrieval"] and answered["tuned"] != answered["retrieval"]

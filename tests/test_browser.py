@@ -40,12 +40,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_ui(workspace: Path, **env: str) -> tuple[str, subprocess.Popen]:
-    """`docent ui` as the README starts it, on a free port; its address once it answers."""
-    port = free_port()
+def start_ui(workspace: Path, port: int = 0, cwd: Path | None = None, **env: str) -> tuple[str, subprocess.Popen]:
+    """`docent ui` as the README starts it, on a free port (or `port`), in `cwd` (where Streamlit looks for
+    .streamlit/secrets.toml); its address once it answers."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "ui", "--workspace", str(workspace), "--port", str(port)],
-        env={**os.environ, "DOCENT_LLM": "embedded", **env},
+        env={**os.environ, "DOCENT_LLM": "embedded", "PYTHONPATH": str(ROOT), **env},
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -214,3 +216,51 @@ def test_each_person_signs_in_and_sees_only_their_collections(own_sample_ws: Pat
             context.close()
     finally:
         stop_ui(process)
+
+
+def test_single_sign_on_signs_a_person_in_through_an_identity_provider(own_sample_ws: Path, browser, tmp_path) -> None:
+    """The whole round trip of st.login against a real OpenID Connect provider (oidc-provider-mock, in a thread):
+    the provider vouches for an e-mail address, and the workspace's person of that address is signed in with what
+    they may read; an address that names nobody in the workspace is refused with a sentence, and sees nothing."""
+    import oidc_provider_mock
+
+    from assistant import people
+
+    people.add_user(own_sample_ws, "carol@example.com")
+    port = free_port()
+    with oidc_provider_mock.run_server_in_thread(
+        user_claims=[
+            oidc_provider_mock.User(sub="carol", claims={"email": "carol@example.com"}),
+            oidc_provider_mock.User(sub="mallory", claims={"email": "mallory@example.com"}),
+        ]
+    ) as provider:
+        streamlit = tmp_path / ".streamlit"
+        streamlit.mkdir()
+        (streamlit / "secrets.toml").write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
+            'cookie_secret = "a-cookie-secret-for-this-test-only"\n'
+            'client_id = "docent"\nclient_secret = "docent-secret"\n'
+            f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
+        )
+        url, process = start_ui(own_sample_ws, port, tmp_path)
+        try:
+            for sub, shown in (("mallory", None), ("carol", "Signed in as carol@example.com")):
+                context = browser.new_context()
+                tab = context.new_page()
+                tab.goto(url)
+                tab.get_by_role("button", name="Sign in with single sign-on").click()
+                tab.locator('input[name="sub"]').fill(sub)  # the provider's own sign-in form
+                tab.get_by_role("button", name="Authorize").click()
+                if shown is None:
+                    tab.get_by_text("is not a person of this workspace").wait_for(timeout=120_000)
+                    assert not tab.locator('[data-testid="stSidebar"]').count()
+                else:
+                    tab.get_by_text(shown).wait_for(timeout=120_000)
+                    tab.get_by_text("Chat with your documents").wait_for(timeout=120_000)
+                tab.screenshot(path=str(SHOTS / f"single-sign-on-{sub}.png"), full_page=True)
+                context.close()
+        finally:
+            stop_ui(process)
+    logged = [(line["who"], line["action"]) for line in store.audit_log(Workspace(own_sample_ws).connect())]
+    assert ("mallory@example.com", "sign-in-failed") in logged and ("carol@example.com", "sign-in") in logged

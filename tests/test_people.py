@@ -227,6 +227,23 @@ def test_the_cli_acts_as_a_person_and_logs_grants(hr_ws: Path, capsys) -> None:
     actions = [(line["action"], line.get("group"), line.get("collection")) for line in logged]
     assert ("grant", "support", "hr") in actions and ("revoke", "support", "hr") in actions
     assert any(line["action"] == "user-add" and line["name"] == "dave" for line in logged)
+    (searched,) = [line for line in logged if line["action"] == "search" and line["who"] == "bob"]
+    assert searched["via"] == "cli" and searched["query"] == HR_QUESTION
+    assert [s["doc"] for s in searched["sources"]] == [r["doc"] for r in shown["results"]]
+
+
+def test_an_answer_asked_from_the_cli_as_a_person_is_in_the_audit_log(hr_ws: Path, tiny_llm: Path, capsys) -> None:
+    args = ["--workspace", str(hr_ws), "--llm", str(tiny_llm), "--mode", "retrieval", "--json", "--max-new-tokens", "4"]
+    assert main(["ask", HR_QUESTION, "--user", "bob", *args]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert main(["ask", "Who is the HR Director?", *args]) == 0  # the owner's own questions are logged too
+    asks = [line for line in store.audit_log(Workspace(hr_ws).connect()) if line["action"] == "ask"]
+    assert [(line["who"], line["via"], line["question"]) for line in asks] == [
+        ("bob", "cli", HR_QUESTION), ("", "cli", "Who is the HR Director?")
+    ]  # fmt: skip
+    shown = [s["doc"] for s in printed["sources"] + printed.get("nearby", [])]
+    assert shown and [s["doc"] for s in asks[0]["sources"]] == shown
+    assert not set(shown) & hr_documents(hr_ws)
 
 
 def test_sign_in_by_name_counts_wrong_guesses_per_name_and_per_address(hr_ws: Path) -> None:
@@ -258,11 +275,10 @@ def test_sign_in_by_name_counts_wrong_guesses_per_name_and_per_address(hr_ws: Pa
     assert passwords.expired(signed_at=0, last_seen=passwords.SESSION_MAX_S, now=passwords.SESSION_MAX_S + 1)
 
 
-def test_the_web_app_signs_people_in_and_shows_each_only_their_documents(hr_ws: Path, tiny_llm: Path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
+@pytest.fixture
+def web_app(hr_ws: Path, tiny_llm: Path, monkeypatch) -> Path:
+    """The web app on hr_ws, with alice's and bob's passwords, and no server password."""
     from assistant import access as passwords
-    from tests.conftest import ROOT
 
     people.set_password(hr_ws, "alice", "tulip-orbit-42")
     people.set_password(hr_ws, "bob", "maple-river-7")
@@ -271,21 +287,34 @@ def test_the_web_app_signs_people_in_and_shows_each_only_their_documents(hr_ws: 
     monkeypatch.delenv("DOCENT_PASSWORD", raising=False)
     monkeypatch.delenv("DOCENT_PASSWORD_HASH", raising=False)
     monkeypatch.setattr(passwords, "LIMITER", passwords.Limiter())
+    return hr_ws
+
+
+def signed_in_as(name: str, password: str):  # type: ignore[no-untyped-def]
+    """A new browser session of the app (AppTest), through the sign-in form."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=120).run()
+    assert [t.label for t in at.text_input] == ["Name", "Password"] and not at.chat_input
+    at.text_input[0].set_value(name)
+    at.text_input[1].set_value(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_web_app_signs_people_in_and_shows_each_only_their_documents(web_app: Path) -> None:
+    from assistant import access as passwords
+    from tests.conftest import ROOT
+
+    hr_ws = web_app
     hr = hr_documents(hr_ws)
-
-    def signed_in_as(name: str, password: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=120).run()
-        assert [t.label for t in at.text_input] == ["Name", "Password"] and not at.chat_input
-        at.text_input[0].set_value(name)
-        at.text_input[1].set_value(password)
-        next(b for b in at.button if b.label == "Sign in").click().run()
-        assert not at.exception, at.exception
-        return at
-
     wrong = signed_in_as("bob", "tulip-orbit-42")
     assert any("do not match" in e.value for e in wrong.error) and not wrong.chat_input
 
-    def chat_shows(at: AppTest) -> str:
+    def chat_shows(at) -> str:  # type: ignore[no-untyped-def]
         at.segmented_control[0].set_value("retrieval").run()
         at.chat_input[0].set_value(HR_QUESTION).run()
         assert not at.exception, at.exception
@@ -313,6 +342,44 @@ def test_the_web_app_signs_people_in_and_shows_each_only_their_documents(hr_ws: 
         ("bob", "sign-in"),
         ("alice", "sign-in"),
     ]
+
+
+def test_an_admin_manages_people_and_grants_in_the_web_app(web_app: Path) -> None:
+    from tests.conftest import ROOT
+
+    hr_ws = web_app
+    people.add_user(hr_ws, "carol", admin=True, password="tulip-orbit-42")
+    page = str(ROOT / "ui" / "views" / "people.py")
+
+    bob = signed_in_as("bob", "maple-river-7")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # not listed, not opened by address
+        bob.switch_page(page)
+    carol = signed_in_as("carol", "tulip-orbit-42")
+    carol.switch_page(page).run()
+    assert not carol.exception, carol.exception
+    assert set(carol.dataframe[0].value["name"]) == {"alice", "bob", "carol"}
+
+    def form(at, key: str):  # type: ignore[no-untyped-def]
+        return next(f for f in at.get("form") if f.proto.form.form_id == key)
+
+    adding = form(carol, "add-person")
+    adding.text_input[0].set_value("dave")
+    adding.text_input[1].set_value("support")
+    next(b for b in adding.button if b.label == "Add").click().run()
+    assert not carol.exception and any("Added dave" in s.value for s in carol.success)
+    granting = form(carol, "grant")
+    granting.selectbox[0].set_value("support")
+    granting.selectbox[1].set_value("hr")
+    next(b for b in granting.button if b.label == "Grant").click().run()
+    assert not carol.exception, carol.exception
+    assert access(hr_ws, "dave").collections == {"general", "hr"}  # from the next question
+    revoking = form(carol, "revoke")
+    revoking.selectbox[0].set_value("hr → hr")
+    next(b for b in revoking.button if b.label == "Revoke").click().run()
+    assert access(hr_ws, "alice").collections == {"general"}
+    logged = [(line["who"], line["action"]) for line in store.audit_log(Workspace(hr_ws).connect())]
+    assert logged[-3:] == [("carol", "user-add"), ("carol", "grant"), ("carol", "revoke")]  # under the admin's name
+    assert "revoke" in set(carol.dataframe[-1].value["action"])  # the audit log on the page
 
 
 def test_through_the_api_each_key_answers_as_its_person(hr_ws: Path, tiny_llm: Path) -> None:

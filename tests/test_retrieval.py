@@ -88,3 +88,24 @@ def test_search_prints_ranked_chunks(sample_ws: Path, capsys) -> None:
     assert main(["search", "VPN certificate", "-k", "2", "--workspace", str(sample_ws)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1. ") and "\n2. " in out and "score" in out
+
+
+def test_a_person_who_may_read_few_chunks_gets_their_exact_neighbours_from_an_approximate_index() -> None:
+    """A filtered walk through an HNSW graph can lose the neighbours of a small allowed set (bench/filtered_search.py);
+    up to EXACT_UP_TO allowed chunks, Docent searches their vectors exactly, kept for the next question."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(4000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(4000, dtype=np.int64) * 3 + 5  # chunk ids are not row numbers
+    allowed = np.sort(rng.choice(ids, 200, replace=False))
+    queries = vectors[rng.choice(4000, 30)] + rng.normal(0, 0.3, (30, 64)).astype(np.float32)
+    index = Index.build(ids, vectors, [f"chunk {i}" for i in ids], "hnsw")
+    found = index.search(queries, ["q"] * 30, k=5, fusion="dense", allowed=allowed)
+    rows = np.searchsorted(ids, allowed)
+    truth = [allowed[np.argsort(-(vectors[rows] @ q))[:5]].tolist() for q in queries]
+    assert [[h.chunk_id for h in hits] for hits in found] == truth  # the exact top 5, in order
+    assert all(abs(h.dense - float(vectors[np.searchsorted(ids, h.chunk_id)] @ q)) < 1e-4
+               for hits, q in zip(found, queries, strict=True) for h in hits)  # fmt: skip
+    assert list(index.subsets) == [allowed.tobytes()]  # searched exactly, the vectors kept for the next question
+    index.search(queries[:1], ["q"], k=5, fusion="dense", allowed=allowed[:50])
+    assert len(index.subsets) == 2 and len(index.search(queries[:1], ["q"], k=5)[0]) == 5

@@ -400,18 +400,26 @@ def test_the_verdict_and_the_default_mode_follow_the_held_out_scores() -> None:
 def test_tuning_keeps_the_best_epoch_and_stops_when_more_epochs_stop_helping(
     tiny_llm: Path, small_ws: Path, monkeypatch
 ) -> None:
+    from peft.tuners.lora import LoraLayer
     from safetensors.torch import load_file
 
     from assistant import heldout
 
-    scripted = iter([0.4, 0.6, 0.5, 0.9])  # both, epoch by epoch: the third is worse, so there is no fourth
+    full = iter([0.4, 0.6, 0.5, 0.9])  # both, epoch by epoch: the third is worse, so there is no fourth
+    half = iter([0.3, 0.7, 0.45, 0.9])  # both at half the adapter's strength: it reads best in the second epoch
     snapshots: list[dict] = []
+    strengths: list[set[float]] = []
 
     def fake_score(self, model, modes):  # type: ignore[no-untyped-def]
         if modes == ("base", "retrieval"):
             return {m: {"contains": 0.5, "f1": 0.25, "intervals": {}} for m in modes}
+        layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+        strengths.append({round(m.scaling["default"] / (m.lora_alpha["default"] / m.r["default"]), 3) for m in layers})
+        if modes == ("both",):
+            value = next(half)
+            return {"both": {"contains": value, "f1": value / 2, "intervals": {}}}
         snapshots.append({k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k})
-        value = next(scripted)
+        value = next(full)
         return {
             "tuned": {"contains": 0.1, "f1": 0.05, "intervals": {}},
             "both": {"contains": value, "f1": value / 2, "intervals": {}},
@@ -420,7 +428,10 @@ def test_tuning_keeps_the_best_epoch_and_stops_when_more_epochs_stop_helping(
     monkeypatch.setattr(heldout.HeldOutScores, "_score", fake_score)
     run = tune(settings(tiny_llm, max_pairs=16, epochs=4, score_questions=5), small_ws, progress=False)
     scores = run.metrics["scores"]
-    assert [e["both"]["contains"] for e in scores["epochs"]] == [0.4, 0.6, 0.5]
+    assert strengths == [{1.0}, {0.5}] * 3  # both at full strength, then at half, the strength restored after
+    assert [e["both"]["contains"] for e in scores["epochs"]] == [0.4, 0.7, 0.5]  # each epoch's better reading
+    assert [e["reading_scale"] for e in scores["epochs"]] == [1.0, 0.5, 1.0]
+    assert scores["epochs"][1]["reading"]["1.0"]["contains"] == 0.6
     assert run.status == "finished" and run.metrics["steps"] == 12  # 16 pairs / 4 a step, three epochs of four
     saved = load_file(str(run.adapter / "adapter_model.safetensors"))
     best, last = snapshots[1], snapshots[2]
@@ -429,6 +440,12 @@ def test_tuning_keeps_the_best_epoch_and_stops_when_more_epochs_stop_helping(
         assert torch.equal(weight, best[key]), name  # the adapter kept is the second epoch's
     assert any(not torch.equal(best[k], last[k]) for k in best)  # and the third had moved on
     assert json.loads((run.folder / "run.json").read_text())["metrics"]["scores"]["epochs"][1]["epoch"] == 2
+    reader = load_file(str(run.reader / "adapter_model.safetensors"))  # the best epoch at half its strength
+    assert reader.keys() == saved.keys() and any("lora_B" in k for k in reader)
+    for name, weight in reader.items():
+        assert torch.allclose(weight, saved[name] * (0.5 if "lora_B" in name else 1.0)), name
+    assert run.adapter_for("both") == f"{run.adapter_name}-reader" and run.adapter_for("tuned") == run.adapter_name
+    assert "the adapter at 0.5 of its strength" in runs.verdict(scores)
 
 
 def test_held_out_scores_are_real_answers_in_every_mode(tiny_llm: Path, small_ws: Path, capsys, monkeypatch) -> None:
@@ -456,7 +473,7 @@ def test_held_out_scores_are_real_answers_in_every_mode(tiny_llm: Path, small_ws
 
     monkeypatch.setattr(heldout.HeldOutScores, "_score", counting)
     again = tune(settings(tiny_llm, max_pairs=8, epochs=1, score_questions=4), small_ws, progress=False)
-    assert asked_again == [("tuned", "both")]  # base and retrieval, asked as before, are not asked again
+    assert asked_again == [("tuned", "both"), ("both",)]  # base and retrieval, asked as before, are not asked again
     assert again.metrics["scores"]["baseline"] == scores["baseline"]
 
 

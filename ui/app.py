@@ -1,4 +1,4 @@
-"""Docent's web app: `docent ui` starts it (Streamlit). Pages: Chat, Compare, Documents, Tune, Evaluate.
+"""Docent's web app: `docent ui` starts it (Streamlit). Pages: Chat, Compare, Documents, Tune, Evaluate, People.
 
 The app only calls Docent's own functions (`assistant.service.Docent`); models load once per server.
 
@@ -58,13 +58,14 @@ def sign_in() -> None:
 
 
 VIEWS = HERE / "views"
-ADMIN_PAGES = {"tune"}  # tuning trains on every collection: for the owner and admins
+ADMIN_PAGES = {"tune", "people"}  # tuning trains on every collection; people and grants: for the owner and admins
 PAGES = [  # (file in ui/views, title, icon); the first is the default
     ("chat", "Chat", ":material/chat:"),
     ("compare", "Compare", ":material/view_column:"),
     ("documents", "Documents", ":material/folder_open:"),
     ("tune", "Tune", ":material/model_training:"),
     ("evaluate", "Evaluate", ":material/analytics:"),
+    ("people", "People", ":material/group:"),
 ]
 
 if not signed_in():  # every page's address shows the password form, then the page that was asked for
