@@ -246,6 +246,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     workspace = workspace_path(args.workspace)
     db = Workspace(workspace).connect()  # a folder that is not a workspace, or a damaged one, says so here
+    if args.remove:
+        if getattr(args, "user", None):
+            raise ValueError("--remove acts as the workspace's owner: leave out --user")
+        gone = runs.remove(workspace, args.remove)
+        print(f"removed run {gone.id}: its adapter, checkpoints and record; the next question uses the newest left")
+        return 0
     who = acting_as(args)
     found = runs.visible_runs(workspace, who)
     if not found:
@@ -514,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ask": (cmd_ask, "answer a question"),
         "pairs": (cmd_pairs, "Q&A pairs: counts and samples, or export to JSONL"),
         "tune": (cmd_tune, "fine-tune the LLM on the Q&A pairs (LoRA)"),
-        "runs": (cmd_runs, "list fine-tuning runs"),
+        "runs": (cmd_runs, "list fine-tuning runs; --remove RUN deletes one and its adapter"),
         "export": (cmd_export, "write a run's merged model as a plain transformers folder"),
         "eval": (cmd_eval, "answer questions in every mode and score them side by side"),
         "ui": (cmd_ui, "open the web app: chat, compare modes, manage documents, tune, evaluate"),
@@ -620,6 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("label", nargs="?", help="with create and revoke: who or what uses the key, e.g. helpdesk")
     k.add_argument("--user", metavar="NAME", help="with create: the person the key answers as (default: the owner)")
     admin.configure(parsers)
+    parsers["runs"].add_argument("--remove", metavar="RUN", help="delete this run, its adapter and checkpoints")
     e = parsers["export"]
     e.add_argument("dir", help="new folder for the merged model")
     e.add_argument("--run", help="which run (default: the newest finished)")

@@ -2,6 +2,7 @@
 
     WORKSPACE/runs/<id>/run.json      status, settings, metrics, and the documents it was trained on
     WORKSPACE/runs/<id>/adapter/      the LoRA adapter (peft), written when the run finishes
+    WORKSPACE/runs/<id>/reader/       the adapter at the strength `both` reads best at, when not its whole
     WORKSPACE/runs/<id>/checkpoints/  Trainer checkpoints, for --resume
 
 The newest finished run is the adapter `ask` uses unless told otherwise. A run is stale when documents were
@@ -18,6 +19,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import tempfile
@@ -210,6 +212,19 @@ def find(workspace: Path, run_id: str | None, access: Access = OWNER) -> Run:
         )
     if run is None:
         raise ValueError(f"no finished fine-tuning run in {workspace}: run `docent tune` first")
+    return run
+
+
+def remove(workspace: Path, run_id: str, by: str = "") -> Run:
+    """Deletes a run: its adapter and reader, its checkpoints and its record, logged in the audit log under `by`
+    (empty for the owner). What the adapter learnt goes with it: the way to take back a run trained on documents it
+    should not have seen. A run still training is refused; the next question answers with the newest one left."""
+    run = find(workspace, run_id)
+    if run.status == "running" and not run.orphaned():
+        raise ValueError(f"run {run.id} is still training: stop it first (Ctrl-C, or `kill` its process)")
+    with store.Workspace(workspace).writer() as db:
+        store.audit(db, by, "run-remove", {"run": run.id, "collections": sorted(collections(run, db))}, now())
+        shutil.rmtree(run.folder)
     return run
 
 

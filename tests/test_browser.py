@@ -130,7 +130,7 @@ def test_every_mode_answers_in_the_browser(page, mode: str) -> None:
     page.screenshot(path=str(SHOTS / f"chat-{mode}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("name", ["Compare", "Documents", "Tune", "Evaluate"])
+@pytest.mark.parametrize("name", ["Compare", "Documents", "Tune", "Evaluate", "People"])
 def test_every_page_opens(page, name: str) -> None:
     page.get_by_role("link", name=name).click()
     heading, content = {
@@ -138,6 +138,7 @@ def test_every_page_opens(page, name: str) -> None:
         "Documents": ("Documents", "Review Q&A pairs"),
         "Tune": ("Tune the model on your documents", "Runs"),
         "Evaluate": ("Evaluate the modes", "Run evaluation"),
+        "People": ("People and access", "Access to collections"),
     }[name]
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
     page.get_by_text(content, exact=True).first.wait_for(timeout=60_000)
@@ -155,7 +156,7 @@ def test_no_page_address_shows_anything_without_the_password(own_sample_ws: Path
 
     names = [d.name for d in store.documents(Workspace(own_sample_ws).connect(), OWNER)]
     views = sorted(p.stem for p in (ROOT / "ui" / "views").glob("*.py"))
-    assert {"chat", "compare", "documents", "evaluate", "tune"} <= set(views)
+    assert {"chat", "compare", "documents", "evaluate", "tune", "people"} <= set(views)
     url, process = start_ui(own_sample_ws, DOCENT_PASSWORD_HASH=access.hash_password("s3cret"))
     try:
         for path in ["", *views, "no-such-page"]:

@@ -519,3 +519,30 @@ def test_a_workspace_from_before_people_opens_with_everything_general_and_read_b
     people.revoke(tmp_path, "everyone", "general")
     db.close()
     assert store.grants(Workspace(tmp_path).connect()) == []  # a revoke stays revoked when the workspace reopens
+
+
+def test_removing_a_run_takes_back_what_its_adapter_learnt(hr_ws: Path, tiny_llm: Path, capsys) -> None:
+    import os
+    import socket
+
+    import psutil
+
+    from tests.test_api import plant_run
+
+    older = plant_run(hr_ws, tiny_llm, "20260101-000000-general")
+    hr_run = plant_run(hr_ws, tiny_llm, "20260102-000000-everything")
+    training = plant_run(hr_ws, tiny_llm, "20260103-000000-training")
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time()}
+    training.status, training.owner = "running", owner  # this process: alive
+    training.save()
+    ws = ["--workspace", str(hr_ws)]
+    assert main(["runs", "--remove", training.id, *ws]) == 2 and "still training" in capsys.readouterr().err
+    assert main(["runs", "--remove", hr_run.id, "--user", "alice", *ws]) == 2  # the owner's, or an admin's page
+    assert main(["runs", "--remove", hr_run.id, *ws]) == 0
+    assert not hr_run.folder.exists() and training.folder.exists()
+    assert runs.latest_finished(hr_ws).id == older.id  # the newest run left answers from now on
+    capsys.readouterr()
+    assert main(["ask", HR_QUESTION, "--mode", "tuned", "--run", hr_run.id, "--llm", str(tiny_llm), *ws]) == 2
+    assert f"no run '{hr_run.id}'" in capsys.readouterr().err
+    (removed,) = [line for line in store.audit_log(Workspace(hr_ws).connect()) if line["action"] == "run-remove"]
+    assert removed["run"] == hr_run.id and removed["who"] == ""

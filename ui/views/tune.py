@@ -129,3 +129,11 @@ def progress() -> None:
 
 
 progress()
+
+with st.expander("Remove a run"), friendly_errors("removing the run"):
+    removable = [r.id for r in reversed(runs.all_runs(app.workspace)) if r.status != "running" or r.orphaned()]
+    chosen_run = st.selectbox("Run", removable, help="its adapter, checkpoints and record; logged in the audit log")
+    sure = st.checkbox("What the adapter learnt goes with it: no mode answers with this run again")
+    if chosen_run and sure and st.button(f"Remove {chosen_run}", type="primary"):
+        runs.remove(app.workspace, chosen_run, by=viewer().name)
+        st.success(f"Removed run {chosen_run}; the next question uses the newest run left.")
