@@ -148,6 +148,8 @@ class Index:
 
             mask = np.isin(self.ids, allowed)
             size = int(mask.sum())
+            if size == 0:  # none of them indexed (yet)
+                return [[] for _ in texts]
             hnsw = getattr(faiss.downcast_index(self.faiss.index), "hnsw", None)
             exact = hnsw is not None and size <= EXACT_UP_TO
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))

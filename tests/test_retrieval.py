@@ -109,3 +109,6 @@ def test_a_person_who_may_read_few_chunks_gets_their_exact_neighbours_from_an_ap
     assert list(index.subsets) == [allowed.tobytes()]  # searched exactly, the vectors kept for the next question
     index.search(queries[:1], ["q"], k=5, fusion="dense", allowed=allowed[:50])
     assert len(index.subsets) == 2 and len(index.search(queries[:1], ["q"], k=5)[0]) == 5
+    for kind in ("hnsw", "flat"):  # allowed chunks of which none is indexed: nothing found, no error
+        built = index if kind == "hnsw" else Index.build(ids, vectors, [f"chunk {i}" for i in ids], "flat")
+        assert built.search(queries[:1], ["chunk"], k=5, allowed=np.array([1, 2], dtype=np.int64)) == [[]]
