@@ -31,9 +31,9 @@ def test_bad_setting_names_the_field(tmp_path: Path, capsys) -> None:
     assert "chunk_tokens must be at least 32" in capsys.readouterr().err
 
 
-def test_ask_retrieval_answers_from_the_sample_with_sources_and_timing(sample_ws: Path, capsys) -> None:
-    question = "How many days of paid leave does an employee earn per month?"
-    args = ["ask", question, "--mode", "retrieval", "--workspace", str(sample_ws), "--max-new-tokens", "40"]
+def test_ask_retrieval_answers_from_the_sample_with_sources_and_timing(own_sample_ws: Path, capsys) -> None:
+    question = "How many days of paid leave does an employee earn per month?"  # logged: a workspace of its own
+    args = ["ask", question, "--mode", "retrieval", "--workspace", str(own_sample_ws), "--max-new-tokens", "40"]
     assert main([*args, "--top-k", "3"]) == 0
     out = capsys.readouterr().out
     answer, _, rest = out.partition("\nSources:")

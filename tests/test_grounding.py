@@ -225,10 +225,10 @@ def test_evaluation_counts_questions_not_asked_and_answers_supported(sample_ws: 
     assert page.count("not asked: the relevance gate found the documents do not cover it") == 2
 
 
-def test_ask_json_returns_the_answer_with_its_support(sample_ws: Path, tiny_llm: Path, capsys) -> None:
+def test_ask_json_returns_the_answer_with_its_support(own_sample_ws: Path, tiny_llm: Path, capsys) -> None:
     from assistant.cli import main
 
-    code = main(["ask", FRANCE, "--json", "--llm", str(tiny_llm), "--workspace", str(sample_ws)])
+    code = main(["ask", FRANCE, "--json", "--llm", str(tiny_llm), "--workspace", str(own_sample_ws)])
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["answer"] == NOT_COVERED and printed["covered"] is False
     assert printed["nearby"] and printed["sources"] == [] and printed["support"] == []

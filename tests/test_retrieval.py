@@ -82,10 +82,10 @@ def test_search_file_writes_one_json_line_per_question(sample_ws: Path, tmp_path
     assert f"{src}:2: skipped" in err and f'{src}:3: skipped, no "question" field' in err
 
 
-def test_search_prints_ranked_chunks(sample_ws: Path, capsys) -> None:
+def test_search_prints_ranked_chunks(own_sample_ws: Path, capsys) -> None:
     from assistant.cli import main
 
-    assert main(["search", "VPN certificate", "-k", "2", "--workspace", str(sample_ws)]) == 0
+    assert main(["search", "VPN certificate", "-k", "2", "--workspace", str(own_sample_ws)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1. ") and "\n2. " in out and "score" in out
 
