@@ -152,11 +152,16 @@ class Index:
                 return [[] for _ in texts]
             hnsw = getattr(faiss.downcast_index(self.faiss.index), "hnsw", None)
             exact = hnsw is not None and size <= EXACT_UP_TO
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = (  # a walk through a graph of mostly hidden chunks looks further, as many more as are hidden
-                faiss.SearchParametersHNSW(sel=selector, efSearch=min(hnsw.efSearch * len(self.ids) // size, 1024))  # type: ignore[attr-defined]
-                if hnsw is not None
-                else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            selector = None if exact else faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            # a walk through a graph of mostly hidden chunks looks further, as many more as are hidden
+            params = (
+                None
+                if exact
+                else (
+                    faiss.SearchParametersHNSW(sel=selector, efSearch=min(hnsw.efSearch * len(self.ids) // size, 1024))  # type: ignore[attr-defined]
+                    if hnsw is not None
+                    else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+                )
             )
         depth = min(max(depth, k), size)
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
