@@ -153,6 +153,10 @@ class TuneConfig:
     target_modules: str = field(
         default="all-linear", metadata={"help": "layers that get adapters: all-linear, or names like q_proj,v_proj"}
     )
+    # Backward stops at the lowest adapted layer: the top half of SmolLM2's 30 trains a step 1.5 times as fast.
+    lora_layers: int = field(
+        default=0, metadata={"help": "adapt only this many layers, counted from the top (0 = every layer)"}
+    )
     batch_size: int = field(default=8, metadata={"help": "examples per step on each device"})
     grad_accum: int = field(default=2, metadata={"help": "steps whose gradients add up before an update"})
     max_length: int = field(
@@ -233,6 +237,8 @@ class TuneConfig:
             raise ValueError(
                 "lora_r, lora_alpha, batch_size, grad_accum, raft_k, save_steps and patience must be at least 1"
             )
+        if self.lora_layers < 0:
+            raise ValueError(f"lora_layers must be 0 (every layer) or a number of layers, got {self.lora_layers}")
         if self.score_questions < 0:
             raise ValueError(f"score_questions must be 0 or more, got {self.score_questions}")
         if not 0 <= self.raft_p <= 1 or not 0 <= self.raft_abstain <= 1 or not 0 <= self.lora_dropout < 1:

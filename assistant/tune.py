@@ -174,6 +174,26 @@ def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_le
     return out, too_long
 
 
+def lora_targets(cfg: TuneConfig, model: Any) -> dict[str, Any]:
+    """The LoRA config's layers: the modules named (or every linear one), in every layer or in the top `lora_layers`."""
+    if cfg.target_modules != "all-linear":
+        names: Any = [t.strip() for t in cfg.target_modules.split(",")]
+    elif not cfg.lora_layers:
+        return {"target_modules": "all-linear"}
+    else:  # peft takes a layer list only with module names: those of every linear module inside the layers
+        names = sorted(
+            {
+                n.rsplit(".", 1)[-1]
+                for n, m in model.named_modules()
+                if isinstance(m, torch.nn.Linear) and ".layers." in n
+            }
+        )
+    if not cfg.lora_layers:
+        return {"target_modules": names}
+    layers = model.config.num_hidden_layers
+    return {"target_modules": names, "layers_to_transform": list(range(layers - cfg.lora_layers, layers))}
+
+
 def training_set(cfg: TuneConfig, pairs: list[Pair], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
     """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), tokenised."""
     if cfg.max_pairs and len(pairs) > cfg.max_pairs:
@@ -278,6 +298,14 @@ def tune(
     # setup
     began = time.perf_counter()  # a time budget counts from here: loading and timing are part of the wait
     state = PartialState(cpu=not torch.cuda.is_available())  # on CPUs, several processes train with gloo
+    if cfg.lora_layers:  # before a run is made, as a wrong flag costs nothing
+        from transformers import AutoConfig
+
+        layers = AutoConfig.from_pretrained(resolve_llm(cfg.llm)).num_hidden_layers
+        if cfg.lora_layers > layers:
+            raise ValueError(
+                f"lora_layers={cfg.lora_layers}, but the model has {layers} layers: give {layers} or fewer"
+            )
     db = Workspace(workspace).connect()
     if resume:
         run = runs.find(workspace, resume)
@@ -311,13 +339,12 @@ def tune(
     eval_set, _ = tokenise(data.closed_book(store.pairs(db, within, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")
-    targets = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else "all-linear"
     lora = LoraConfig(
         r=cfg.lora_r,
         lora_alpha=cfg.lora_alpha,
         lora_dropout=cfg.lora_dropout,
-        target_modules=targets,
         task_type="CAUSAL_LM",
+        **lora_targets(cfg, model),
     )
     if cfg.start_from:  # the earlier run's adapter trains on, with its rank and layers
         earlier = runs.find(workspace, cfg.start_from)

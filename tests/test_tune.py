@@ -114,6 +114,23 @@ def test_lora_changes_the_adapter_and_leaves_the_base_untouched(tiny_llm: Path, 
     assert all(torch.equal(on_disk[k], v) for k, v in before.items())
 
 
+def test_lora_layers_adapts_only_the_top_layers(tiny_llm: Path, small_ws: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    run = tune(settings(tiny_llm, max_pairs=8, lora_layers=1), small_ws, progress=False)
+    tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_llm), str(run.adapter))
+    lora_b = {n: p for n, p in tuned.named_parameters() if "lora_B" in n}
+    assert lora_b and all(".layers.1." in n for n in lora_b), sorted(lora_b)  # the top one of two layers
+    kinds = {n.split(".layers.1.")[1].split(".lora_B")[0] for n in lora_b}
+    assert kinds == {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}  # every linear module of it  # fmt: skip
+    assert all(p.abs().sum() > 0 for p in lora_b.values())
+    with pytest.raises(ValueError, match="lora_layers=3, but the model has 2 layers"):
+        tune(settings(tiny_llm, max_pairs=8, lora_layers=3), small_ws, progress=False)
+    assert [r.id for r in runs.all_runs(small_ws)] == [run.id]  # the wrong flag made no run
+
+
 def test_ctrl_c_leaves_a_checkpoint_and_resume_goes_on_from_it(tiny_llm: Path, small_ws: Path, monkeypatch) -> None:
     original = StopOnInterrupt.on_step_end
 
