@@ -35,10 +35,15 @@ class Plan:
     epochs: float  # as asked, or as many as fit the budget
     share: float = 1.0  # of the training examples: a search's probe, or when one epoch of all of them does not fit
     budget_min: float = 0.0
+    setup_s: float = 0.0  # spent before the plan: loading the model, building the examples, the timing itself
 
     @property
     def total_s(self) -> float:
-        return self.baseline_s + self.epochs * (self.share * self.train_s_per_epoch + self.score_s_per_epoch)
+        return (
+            self.setup_s
+            + self.baseline_s
+            + self.epochs * (self.share * self.train_s_per_epoch + self.score_s_per_epoch)
+        )
 
     def record(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()} | {
@@ -53,6 +58,8 @@ class Plan:
             parts.append(f"{minutes(self.score_s_per_epoch)} of held-out scoring after each")
         if self.baseline_s:
             parts.append(f"{minutes(self.baseline_s)} for base and retrieval first")
+        if self.setup_s >= 30:
+            parts.append(f"{minutes(self.setup_s)} of loading and timing already spent")
         text = f"Expected time on this machine: about {minutes(self.total_s)} ({', '.join(parts)})"
         if self.budget_min:
             kept = f"{self.share:.0%} of the examples" if self.share < 1 else "every example"
@@ -107,7 +114,7 @@ def fit(plan: Plan, budget_min: float, examples: int) -> Plan:
     if plan.total_s <= budget:
         return plan
     per_epoch = plan.share * plan.train_s_per_epoch + plan.score_s_per_epoch
-    room = budget - plan.baseline_s
+    room = budget - plan.baseline_s - plan.setup_s
     whole = math.floor(room / per_epoch) if per_epoch else 0
     if whole >= 1:
         plan.epochs = min(float(whole), plan.epochs)
@@ -116,7 +123,7 @@ def fit(plan: Plan, budget_min: float, examples: int) -> Plan:
     share = min(share, plan.share)
     if share * examples < min(MIN_EXAMPLES, examples):
         least = min(MIN_EXAMPLES, examples) / examples * plan.train_s_per_epoch
-        smallest = plan.baseline_s + plan.score_s_per_epoch + least
+        smallest = plan.setup_s + plan.baseline_s + plan.score_s_per_epoch + least
         raise ValueError(
             f"--time-budget {budget_min:g} min is too short on this machine: one epoch of {MIN_EXAMPLES} examples "
             f"with its held-out scoring takes about {smallest / 60:.1f} min. Give more minutes, or fewer "

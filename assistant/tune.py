@@ -210,16 +210,18 @@ def estimate(
     bf16: bool,
     scorer: heldout.HeldOutScores | None,
     processes: int,
+    began: float,
 ) -> budget.Plan:
-    """The run's time from a few timed steps and answers (each process trains its share of the examples)."""
+    """The run's time from a few timed steps and answers (each process trains its share of the examples), and the
+    time spent since it `began`."""
     loss = lambda model, inputs: answer_loss(model, inputs)[0]  # noqa: E731
     train_s = budget.time_training(model, train_set, collate, loss, cfg.batch_size, bf16, cfg.seed) / processes
     score_s = baseline_s = 0.0
     if scorer is not None:
-        scored = 1 + len(heldout.READING_SCALES)  # tuned, and both at each strength, each epoch
-        score_s = scored * len(scorer.asked) * scorer.seconds_per_answer(model)
-        baseline_s = 0.0 if scorer.earlier_baseline() else score_s
-    return budget.Plan(train_s, score_s, baseline_s, cfg.epochs)
+        each = len(scorer.asked) * scorer.seconds_per_answer(model)
+        score_s = (1 + len(heldout.READING_SCALES)) * each  # tuned, and both at each strength, each epoch
+        baseline_s = 0.0 if scorer.earlier_baseline() else 2 * each  # base and retrieval
+    return budget.Plan(train_s, score_s, baseline_s, cfg.epochs, setup_s=time.perf_counter() - began)
 
 
 def check_tracker(name: str) -> None:
@@ -381,7 +383,7 @@ def tune(
     else:
         shared_plan: list[budget.Plan | None] = [None]
         if state.is_main_process:
-            timed = estimate(model, train_set, collate, cfg, bf16, scorer, state.num_processes)
+            timed = estimate(model, train_set, collate, cfg, bf16, scorer, state.num_processes, began)
             timed.share = probe or 1.0
             shared_plan[0] = budget.fit(timed, cfg.time_budget, len(train_set)) if cfg.time_budget else timed
         broadcast_object_list(shared_plan)

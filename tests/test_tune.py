@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -506,20 +507,31 @@ def test_a_time_budget_drops_epochs_first_then_pairs() -> None:
     assert cut.epochs == 1 and cut.share == pytest.approx(0.5) and cut.total_s == pytest.approx(7 * 60)
     with pytest.raises(ValueError, match="--time-budget 2 min is too short"):
         budget.fit(plan(), 2, 1000)
+    loaded = plan()
+    loaded.setup_s = 300  # 5 min already spent loading and timing come out of the budget too
+    assert (budget.fit(loaded, 25, 1000).epochs, budget.fit(loaded, 25, 1000).total_s) == (1, 1020)
+    loaded = plan()
+    loaded.setup_s = 120
+    half = budget.fit(loaded, 9, 1000)
+    assert half.share == pytest.approx(0.5) and half.total_s == pytest.approx(9 * 60)
 
 
-@pytest.mark.parametrize(("minutes", "epochs", "examples"), [(0, 3, 24), (2.5, 2, 24), (0.5, 1, 12)])
+@pytest.mark.parametrize(("minutes", "epochs", "share"), [(0, 3, 1.0), (2.5, 2, 1.0), (0.5, 1, 0.5)])
 def test_tuning_fits_its_time_budget_and_records_the_plan(
-    tiny_llm: Path, small_ws: Path, monkeypatch, capsys, minutes: float, epochs: int, examples: int
+    tiny_llm: Path, small_ws: Path, monkeypatch, capsys, minutes: float, epochs: int, share: float
 ) -> None:
     from assistant import budget
 
     monkeypatch.setattr(budget, "time_training", lambda *a, **k: 60.0)  # this machine, slowed to a minute an epoch
     run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=minutes), small_ws)
     plan, chosen = run.config["plan"], run.config["tune"]
-    assert (plan["epochs"], chosen["epochs"], run.metrics["examples"]) == (epochs, epochs, examples)
+    assert 0 < plan["setup_s"] < 20  # loading and timing, spent before the plan, come out of the budget
+    if share < 1:  # 30 s, less what loading took, of a minute's epoch
+        share = (minutes * 60 - plan["setup_s"]) / 60
+    assert plan["share"] == pytest.approx(share, abs=1e-3)
+    assert (plan["epochs"], chosen["epochs"], run.metrics["examples"]) == (epochs, epochs, max(1, int(24 * share)))
     assert plan["train_s_per_epoch"] == 60.0 and plan["budget_min"] == minutes
-    assert run.metrics["steps"] == epochs * examples // 4  # 4 examples a step
+    assert run.metrics["steps"] == epochs * math.ceil(run.metrics["examples"] / 4)  # 4 examples a step
     out = capsys.readouterr().out
     assert f"Expected time on this machine: about {plan['total_s'] / 60:.1f} min" in out
     assert ("to fit" in out) == bool(minutes)
@@ -533,9 +545,10 @@ def test_a_budget_cuts_the_examples_a_raft_run_trains_not_its_pairs(
     monkeypatch.setattr(budget, "time_training", lambda *a, **k: 40.0)  # 40 s an epoch: three quarters fit in 30 s
     whole = tune(settings(tiny_llm, recipe="raft"), small_ws, progress=False)
     part = tune(settings(tiny_llm, recipe="raft", time_budget=0.5), small_ws, progress=False)
-    assert part.config["plan"]["share"] == pytest.approx(0.75)
+    plan = part.config["plan"]  # less what loading and timing took
+    assert plan["share"] == pytest.approx((30 - plan["setup_s"]) / 40, abs=1e-3) and 0.5 < plan["share"] < 0.75
     # a raft example stands for a fact, whatever phrasings were drawn: 75 % of the pairs would keep most of the facts
-    assert part.metrics["examples"] == int(whole.metrics["examples"] * 0.75) < whole.metrics["examples"]
+    assert part.metrics["examples"] == int(whole.metrics["examples"] * plan["share"]) < whole.metrics["examples"]
 
 
 def test_a_run_whose_estimate_was_short_stops_at_its_budget_and_scores_what_it_trained(
@@ -549,9 +562,9 @@ def test_a_run_whose_estimate_was_short_stops_at_its_budget_and_scores_what_it_t
     monkeypatch.setattr(budget, "time_training", lambda *a, **k: 1.0)  # the guess: a second an epoch
     monkeypatch.setattr(heldout.HeldOutScores, "seconds_per_answer", lambda *a, **k: 0.01)
     step = AnswerOnlyTrainer.training_step
-    monkeypatch.setattr(AnswerOnlyTrainer, "training_step", lambda *a, **k: time.sleep(0.5) or step(*a, **k))
-    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=0.1, score_questions=4), small_ws, progress=False)
-    assert run.config["plan"]["epochs"] == 3  # three epochs of 6 steps were expected to fit in 6 s; each takes 3 s
+    monkeypatch.setattr(AnswerOnlyTrainer, "training_step", lambda *a, **k: time.sleep(1) or step(*a, **k))
+    run = tune(settings(tiny_llm, max_pairs=24, epochs=3, time_budget=0.2, score_questions=4), small_ws, progress=False)
+    assert run.config["plan"]["epochs"] == 3  # three epochs of 6 steps were expected to fit in 12 s; each takes 6 s
     reached = run.metrics["budget_reached_at_step"]
     assert run.status == "finished" and run.metrics["steps"] == reached < 18
     scored = run.metrics["scores"]["epochs"][-1]
@@ -593,8 +606,9 @@ def test_the_time_estimate_comes_from_timed_steps(tiny_llm: Path, small_ws: Path
     run = tune(settings(tiny_llm, max_pairs=16, score_questions=4), small_ws, progress=False)
     plan = run.config["plan"]
     assert plan["train_s_per_epoch"] > 0 and plan["score_s_per_epoch"] > 0 and plan["epochs"] == 1
+    assert plan["baseline_s"] == pytest.approx(plan["score_s_per_epoch"] * 2 / 3, abs=0.01)  # two modes, then three
     assert plan["total_s"] == pytest.approx(
-        plan["baseline_s"] + plan["train_s_per_epoch"] + plan["score_s_per_epoch"], abs=0.2
+        plan["setup_s"] + plan["baseline_s"] + plan["train_s_per_epoch"] + plan["score_s_per_epoch"], abs=0.2
     )
 
 
