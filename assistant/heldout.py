@@ -139,12 +139,13 @@ class HeldOutScores(TrainerCallback):
 
     def seconds_per_answer(self, model: Any, n: int = 16) -> float:
         """Time one batch of held-out questions answered from their sources (the longest answers of the modes
-        scored), for the run's time estimate: a batch of the size scoring answers (answer_all's 16), as a smaller
-        one costs more an answer (8 took 1.3 s each on the 2-core machine where scoring 40 in batches of 16 took
-        0.8 s each)."""
+        scored), for the run's time estimate, after one untimed answer (the first pays for warming up): a batch of
+        the size scoring answers (answer_all's 16), as a smaller one costs more an answer (8 took 1.3 s each on the
+        2-core machine where scoring 40 in batches of 16 took 0.8 s each)."""
         import time
 
         with self._answering(model) as llm:
+            evaluate.answer_all(self.asked[:1], "retrieval", llm, self.retriever, self.cfg, progress=False)  # warm-up
             start = time.perf_counter()
             evaluate.answer_all(self.asked[:n], "retrieval", llm, self.retriever, self.cfg, progress=False)
         return (time.perf_counter() - start) / max(min(n, len(self.asked)), 1)
