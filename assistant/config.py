@@ -153,7 +153,8 @@ class TuneConfig:
     target_modules: str = field(
         default="all-linear", metadata={"help": "layers that get adapters: all-linear, or names like q_proj,v_proj"}
     )
-    # Backward stops at the lowest adapted layer: the top half of SmolLM2's 30 trains a step 1.5 times as fast.
+    # Backward stops at the lowest adapted layer: the top 15 of SmolLM2's 30 train 1.19 times as fast, but learn fewer
+    # facts (film `tuned` 0.177 against 0.223 with every layer; README, ablation table).
     lora_layers: int = field(
         default=0, metadata={"help": "adapt only this many layers, counted from the top (0 = every layer)"}
     )

@@ -176,22 +176,14 @@ def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_le
 
 def lora_targets(cfg: TuneConfig, model: Any) -> dict[str, Any]:
     """The LoRA config's layers: the modules named (or every linear one), in every layer or in the top `lora_layers`."""
-    if cfg.target_modules != "all-linear":
-        names: Any = [t.strip() for t in cfg.target_modules.split(",")]
-    elif not cfg.lora_layers:
-        return {"target_modules": "all-linear"}
-    else:  # peft takes a layer list only with module names: those of every linear module inside the layers
-        names = sorted(
-            {
-                n.rsplit(".", 1)[-1]
-                for n, m in model.named_modules()
-                if isinstance(m, torch.nn.Linear) and ".layers." in n
-            }
-        )
+    named = [t.strip() for t in cfg.target_modules.split(",")] if cfg.target_modules != "all-linear" else None
     if not cfg.lora_layers:
-        return {"target_modules": names}
+        return {"target_modules": named or "all-linear"}
+    if named is None:  # peft takes a layer list only with module names: those of every linear module in the layers
+        linear = (n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and ".layers." in n)
+        named = sorted({n.rsplit(".", 1)[-1] for n in linear})
     layers = model.config.num_hidden_layers
-    return {"target_modules": names, "layers_to_transform": list(range(layers - cfg.lora_layers, layers))}
+    return {"target_modules": named, "layers_to_transform": list(range(layers - cfg.lora_layers, layers))}
 
 
 def training_set(cfg: TuneConfig, pairs: list[Pair], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
