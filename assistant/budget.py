@@ -45,8 +45,8 @@ class Plan:
             + self.epochs * (self.share * self.train_s_per_epoch + self.score_s_per_epoch)
         )
 
-    def record(self) -> dict[str, Any]:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()} | {
+    def record(self) -> dict[str, Any]:  # six places: the examples a share stood for can be counted from it again
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()} | {
             "total_s": round(self.total_s, 1)
         }
 
