@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The demo ends by asking in `both` mode, so it tunes the recipe that reads sources (raft), scored on 40 held-out
 # questions, in ten minutes: on a 2-core CPU that is a seeded 36 % of the examples. At the default rate and 16
 # examples an update, such a part-epoch answered the demo's question wrong in four runs of five; twice the rate and
-# 8 an update (twice the updates for the same work) answered it right with two seeds, and read as well as a whole
+# 8 an update (twice the updates for the same work) answered it right with two seeds, and read nearly as well as a whole
 # epoch at the default (held-out `both` 0.525 and 0.50 against 0.55). bench/tune_sample.py reads these flags.
 DEMO_TUNE ?= --recipe raft --time-budget 10 --learning-rate 2e-3 --grad-accum 1 --score-questions 40
 
