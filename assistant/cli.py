@@ -165,6 +165,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
     print(" (cut short: it began to repeat itself)" if result.cut else "")
+    if result.reread:
+        print("(Read again by the base model: the tuned model's answer had no support in the sources.)")
     if not result.covered:
         print(f"\n{result.why}. You may look here:")
         for s in result.nearby:

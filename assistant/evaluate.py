@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from assistant import report
+from assistant.answer import holds
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
 from assistant.grounding import NEARBY, NOT_COVERED, gate, support
@@ -219,20 +220,17 @@ def answer_all(
                 messages, found = conversations(mode, batch, retriever, cfg)
                 asked = [m for m in messages if m is not None]
                 generated = iter(llm.generate_batch(asked, cap, mode in USES_ADAPTER, adapter) if asked else [])
+                answered = []
                 for q, m, s in zip(batch, messages, found):
                     text, cut = unloop(next(generated)) if m is not None else (NOT_COVERED, False)
-                    result = Result(
-                        q.question,
-                        q.answer,
-                        mode,
-                        text,
-                        score(text, q.answer),
-                        s,
-                        q.doc,
-                        covered=m is not None,
-                        cut=cut,
+                    answered.append(
+                        Result(q.question, q.answer, mode, text, {}, s, q.doc, covered=m is not None, cut=cut)
                     )
-                    results[q.question] = result
+                if holds(mode) and retriever is not None:
+                    read_again(answered, messages, llm, retriever, cap)
+                for result in answered:
+                    result.scores = score(result.answer, result.reference)
+                    results[result.question] = result
                     if on_result is not None:
                         on_result(result)
                 bar.update(len(batch))
@@ -251,8 +249,29 @@ def answer_all(
                 q.doc,
                 covered=saved.get("covered", True),
                 cut=cut,
+                reread=saved.get("reread", False),
             )
     return [results[q.question] for q in questions]
+
+
+def read_again(
+    answered: list[Result],
+    messages: list[list[dict[str, str]] | None],
+    llm: Engine,
+    retriever: Retriever,
+    max_new_tokens: int,
+) -> None:
+    """As `answer.reread` does for one question: the answers of a held mode that no sentence of their sources
+    supports, given again by the base model reading the same sources, in one batch."""
+    again = [
+        (r, m)
+        for r, m in zip(answered, messages, strict=True)
+        if m is not None and not abstains(r.answer) and not support(r.question, r.answer, r.sources, retriever.embedder)
+    ]
+    texts = llm.generate_batch([m for _, m in again], max_new_tokens) if again else []
+    for (r, _), text in zip(again, texts, strict=True):
+        r.answer, r.cut = unloop(text)
+        r.reread = True
 
 
 def time_answers(
@@ -363,6 +382,8 @@ def summarise(results: list[Result], seed: int) -> dict[str, Any]:
     if answerable:
         out["cut"] = float(np.mean([r.cut for r in answerable]))  # stopped when they began to loop
         out["not_asked"] = float(np.mean([not r.covered for r in answerable]))  # turned away by the gate
+        if holds(answerable[0].mode):  # given by the base model, as the adapter's answers had no support
+            out["reread"] = float(np.mean([r.reread for r in answerable]))
     if found := support_summary(answerable):
         out["support"] = found
     unanswerable = [r for r in results if r.reference is None]
@@ -463,6 +484,7 @@ def run(
                 "sources": [source_json(s) for s in result.sources],
                 "covered": result.covered,
                 "cut": result.cut,
+                "reread": result.reread,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()

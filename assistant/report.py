@@ -62,7 +62,7 @@ def build(
 
 def _grounding(r: Result) -> dict[str, Any]:
     found = None if r.support is None else [f.to_json() for f in r.support]
-    return {"asked": r.covered, "cut": r.cut, "support": found}
+    return {"asked": r.covered, "cut": r.cut, "support": found, "reread": r.reread}
 
 
 def grounding_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -77,6 +77,7 @@ def grounding_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "support in its document": found["in_gold_doc"],
                 "not asked": s.get("not_asked", 0.0),
                 "cut short": s.get("cut", 0.0),
+                "read again by the base model": s.get("reread", 0.0),
             }
     return rows
 
@@ -214,6 +215,8 @@ def _standing(answer: dict[str, Any]) -> str:
         notes.append("not asked: the relevance gate found the documents do not cover it")
     if answer.get("cut"):
         notes.append("cut short: it began to repeat itself")
+    if answer.get("reread"):
+        notes.append("read again by the base model: the adapter's answer had no support in its sources")
     if answer.get("support") == [] and answer.get("asked", True) and not answer.get("abstain"):
         notes.append("not supported by its sources")
     return "".join(f'<div class="meta">{n}</div>' for n in notes)

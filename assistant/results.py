@@ -31,3 +31,4 @@ class Result:
     covered: bool = True  # False: the relevance gate answered without asking the model
     cut: bool = False  # stopped when it began to repeat itself
     support: list[Support] | None = None  # the sentences that hold the answer; None when not looked for
+    reread: bool = False  # `both`: the adapter's answer had no support, so this is the base model's reading

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from assistant.answer import Answer, finish, prepare
+from assistant.answer import Answer, finish, holds, prepare, reread
 from assistant.config import USES_ADAPTER, AnswerConfig
 from assistant.generate import LLM, Timing
 from assistant.retrieve import Retriever
@@ -129,6 +129,7 @@ class Request:
     text: str = ""
     asked: Ask | None = None  # the question it answers, when the batcher answers a whole question
     answered: Answer | None = None  # that question's answer so far (sources, gate)
+    held: bool = False  # its text goes to `pieces` once whole, and only if it stands (answer.reread)
 
     @property
     def model(self) -> tuple[bool, str | None]:
@@ -140,9 +141,16 @@ class Request:
         return self.asked is not None and self.asked.cancelled.is_set()
 
     def put(self, piece: str) -> None:
-        self.timing.first_token_s = self.timing.first_token_s or time.perf_counter() - self.start
         self.text += piece
-        self.pieces.put(piece)
+        if not self.held:
+            self.timing.first_token_s = self.timing.first_token_s or time.perf_counter() - self.start
+            self.pieces.put(piece)
+
+    def release(self) -> None:
+        """A held text, whole, to the asker (not when its generation failed: the asker hears of the error)."""
+        if self.held and self.text and not self.error:
+            self.timing.first_token_s = time.perf_counter() - self.start
+            self.pieces.put(self.text)
 
 
 class Batcher:
@@ -241,6 +249,7 @@ class Batcher:
                 timing=result.timing,
                 asked=job,
                 answered=result,
+                held=holds(job.mode),
             )
         )
 
@@ -298,16 +307,36 @@ class Batcher:
                 request.error.append(err)
         for request in batch:
             request.timing.total_s = time.perf_counter() - request.start
-            if request.asked is not None:
-                self._finish(request, request.asked)
+            again = self._finish(request, request.asked) if request.asked is not None else None
+            if again is not None:  # read again by the base model: its text and end go to the same asker
+                self.inbox.put(again)
+                continue
+            request.release()
             request.pieces.put(None)
 
-    def _finish(self, request: Request, job: Ask) -> None:
-        """The support of a question's answer, found on this thread before the asker hears the answer is whole."""
+    def _finish(self, request: Request, job: Ask) -> Request | None:
+        """The support of a question's answer, found on this thread before the asker hears the answer is whole;
+        the request that reads its sources again with the base model when nothing supports a held answer."""
         job.error.extend(request.error)
         if request.error or request.answered is None or job.cancelled.is_set():
-            return
+            return None
         try:
             job.result = finish(request.answered, request.text, job.retriever)
         except BaseException as err:
             job.error.append(err)
+            return None
+        again = reread(job.result) if request.held else None
+        if again is None:
+            return None
+        job.result = None
+        return Request(
+            request.messages,
+            request.max_new_tokens,
+            False,
+            None,
+            request.pieces,
+            timing=again.timing,
+            start=request.start,
+            asked=job,
+            answered=again,
+        )

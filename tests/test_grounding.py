@@ -49,6 +49,24 @@ class Scripted:
         return [self.text] * len(messages)
 
 
+class TwoMinds(Scripted):
+    """The adapter says one thing and the base model another; `calls` records which was asked, in order."""
+
+    def __init__(self, tuned: str, base: str) -> None:
+        super().__init__("")
+        self.texts, self.calls = {True: tuned, False: base}, []
+
+    def stream(self, messages, max_new_tokens, timing: Timing, tuned=False, adapter=None) -> Iterator[str]:  # type: ignore[no-untyped-def]
+        self.calls.append(tuned)
+        self.text = self.texts[tuned]
+        return super().stream(messages, max_new_tokens, timing, tuned, adapter)
+
+    def generate_batch(self, messages, max_new_tokens, tuned=False, adapter=None):  # type: ignore[no-untyped-def]
+        self.calls.append(tuned)
+        self.text = self.texts[tuned]
+        return super().generate_batch(messages, max_new_tokens, tuned, adapter)
+
+
 def source(text: str, rank: int = 1, dense: float = 0.6) -> Source:
     return Source(rank, rank, "hr/handbook.md", "hr/handbook.md", "Handbook", "Annual leave", text, 0.1, dense)
 
@@ -251,3 +269,37 @@ def test_raft_examples_without_their_source_learn_to_say_the_documents_dont_say(
         assert a.messages[:-1] == b.messages[:-1]  # the same contexts either way
         expected = NOT_COVERED if i in without else a.messages[-1]["content"]
         assert b.messages[-1]["content"] == expected
+
+
+def test_both_gives_the_base_models_reading_when_nothing_supports_the_adapters_answer(
+    sample_ws: Path, embedder
+) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    llm, pieces = TwoMinds("Seventeen zebras [1]", "You earn 2.5 days."), []
+    result = answer(LEAVE, "both", llm, retriever, AnswerConfig(), pieces.append)  # type: ignore[arg-type]
+    assert llm.calls == [True, False] and result.reread and result.text == "You earn 2.5 days."
+    assert result.support and not result.unsupported and result.to_json()["reread"] is True
+    assert "".join(pieces) == "You earn 2.5 days."  # the adapter's answer never reached the asker
+    llm, pieces = TwoMinds("2.5 days [1]", "You earn 2.5 days."), []
+    kept = answer(LEAVE, "both", llm, retriever, AnswerConfig(), pieces.append)  # type: ignore[arg-type]
+    assert llm.calls == [True] and not kept.reread and pieces == ["2.5 days [1]"]  # held, then given whole
+    llm = TwoMinds("Seventeen zebras [1]", "Seventeen zebras [1]")
+    plain = answer(LEAVE, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert llm.calls == [False] and plain.unsupported and not plain.reread  # only `both` is read again
+
+
+def test_evaluation_reads_again_the_both_answers_without_support_and_counts_them(sample_ws: Path, embedder) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    questions = [Question(LEAVE, "2.5 days"), Question(FRANCE, None)]
+    llm = TwoMinds("Seventeen zebras [1]", "You earn 2.5 days.")
+    results = answer_all(questions, "both", llm, retriever, AnswerConfig(), progress=False)  # type: ignore[arg-type]
+    assert llm.calls == [True, False] and llm.asked == 2  # the question the gate turned away is never asked
+    assert results[0].reread and results[0].answer == "You earn 2.5 days." and results[0].scores["contains"] == 1.0
+    assert not results[1].reread and not results[1].covered
+    stats = summarise(results, seed=0)
+    assert stats["reread"] == 1.0
+    page = report.render(report.build({"both": results}, {"both": stats}, {"slices": ["file"] * 2}, []))
+    assert page.count("read again by the base model: the adapter's answer had no support") == 1
+    llm = TwoMinds("2.5 days [1]", "You earn 2.5 days.")
+    (kept,) = answer_all(questions[:1], "both", llm, retriever, AnswerConfig(), progress=False)  # type: ignore[arg-type]
+    assert llm.calls == [True] and not kept.reread and kept.answer == "2.5 days [1]"

@@ -106,3 +106,36 @@ def test_a_cancelled_question_stops_its_row_at_the_next_token(tiny_llm: Path, mo
     next(pieces)
     asking.cancel()
     assert len(list(pieces)) <= 2  # a token or two already on their way, not the 39 left
+
+
+def test_the_batcher_holds_a_both_answer_and_reads_again_one_without_support(
+    sample_ws: Path, embedder, monkeypatch
+) -> None:
+    from assistant.retrieve import Retriever
+
+    class Checked:  # all Batcher.ask asks of its LLM before the model's turn
+        def check(self, tuned: bool, adapter: str | None = None) -> None:
+            pass
+
+    retriever, batcher = Retriever(sample_ws, embedder), Batcher(Checked(), wait_s=0)  # type: ignore[arg-type]
+    said = {True: ["Seventeen", " zebras [1]"], False: ["You earn", " 2.5 days."]}
+    decoded: list[bool] = []
+
+    def decode(batch) -> None:  # type: ignore[no-untyped-def]
+        for request in batch:
+            decoded.append(request.tuned)
+            for piece in said[request.tuned]:
+                request.put(piece)
+
+    monkeypatch.setattr(batcher, "_decode", decode)
+    question = "How many days of annual leave do employees earn per month?"
+    job = batcher.ask(question, "both", retriever, AnswerConfig())
+    assert list(job.text()) == ["You earn", " 2.5 days."]  # the adapter's answer never reached the asker
+    result = job.answer()
+    assert decoded == [True, False] and result.reread and result.text == "You earn 2.5 days." and result.support
+    said[True] = ["2.5", " days [1]"]
+    job = batcher.ask(question, "both", retriever, AnswerConfig())
+    assert list(job.text()) == ["2.5 days [1]"] and not job.answer().reread  # held, then given whole
+    assert decoded == [True, False, True]
+    job = batcher.ask(question, "retrieval", retriever, AnswerConfig())
+    assert list(job.text()) == ["You earn", " 2.5 days."]  # streamed as it comes

@@ -130,6 +130,8 @@ def show_sources(result, mode: str) -> None:  # type: ignore[no-untyped-def]
         places = "; ".join(f"**{s.doc}** › {s.heading or s.title}" for s in result.nearby)
         st.info(f"{result.why}, so the model was not asked. You may look here: {places}")
         return
+    if result.reread:
+        st.caption("Read again by the base model: the tuned model's answer had no support in the sources.")
     if result.unsupported:
         st.warning("Not supported: no sentence of the sources holds this answer. Check it before relying on it.")
     for found in result.support:
