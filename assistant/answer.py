@@ -19,8 +19,8 @@ from typing import Any
 
 from assistant.config import MODES, READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, Support, gate, nearby, support, unknown_names
-from assistant.metrics import abstains, unloop
+from assistant.grounding import NEARBY, NOT_COVERED, Support, gate, nearby, support, unknown_names, unsupported
+from assistant.metrics import unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.retrieve import Retriever, Source
 
@@ -48,7 +48,7 @@ class Answer:
     @property
     def unsupported(self) -> bool:
         """An answer drawn from sources that none of them holds: shown as such, never as if grounded."""
-        return self.mode in READS_SOURCES and self.covered and not self.support and not abstains(self.text)
+        return self.mode in READS_SOURCES and self.covered and unsupported(self.text, self.support)
 
     def to_json(self) -> dict[str, Any]:
         """As `docent ask --json` prints it and the API returns it: the text, what the model read, what supports

@@ -33,7 +33,7 @@ from assistant import report
 from assistant.answer import holds
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
-from assistant.grounding import NEARBY, NOT_COVERED, gate, support
+from assistant.grounding import NEARBY, NOT_COVERED, gate, support, unsupported
 from assistant.metrics import HEADLINE, abstains, score, unloop
 from assistant.prompt import base_messages, retrieval_messages
 from assistant.results import Question, Result
@@ -262,16 +262,19 @@ def read_again(
     max_new_tokens: int,
 ) -> None:
     """As `answer.reread` does for one question: the answers of a held mode that no sentence of their sources
-    supports, given again by the base model reading the same sources, in one batch."""
-    again = [
-        (r, m)
-        for r, m in zip(answered, messages, strict=True)
-        if m is not None and not abstains(r.answer) and not support(r.question, r.answer, r.sources, retriever.embedder)
-    ]
+    supports, given again by the base model reading the same sources, in one batch. The support found for an answer
+    that stands is kept on it, for `grounded`."""
+    again = []
+    for r, m in zip(answered, messages, strict=True):
+        if m is None:
+            continue
+        r.support = support(r.question, r.answer, r.sources, retriever.embedder)
+        if unsupported(r.answer, r.support):
+            again.append((r, m))
     texts = llm.generate_batch([m for _, m in again], max_new_tokens) if again else []
     for (r, _), text in zip(again, texts, strict=True):
         r.answer, r.cut = unloop(text)
-        r.reread = True
+        r.reread, r.support = True, None
 
 
 def time_answers(
@@ -327,9 +330,9 @@ def semantic(results: list[Result], retriever: Retriever | None) -> None:
 
 
 def grounded(results: list[Result], retriever: Retriever | None) -> None:
-    """The sentences of its sources that support each answer the model gave from them."""
+    """The sentences of its sources that support each answer the model gave from them, where not yet found."""
     for r in results:
-        if retriever is not None and r.covered and r.sources:
+        if retriever is not None and r.covered and r.sources and r.support is None:
             r.support = support(r.question, r.answer, r.sources, retriever.embedder)
 
 

@@ -151,6 +151,11 @@ def nearby(sources: list[Source]) -> list[Source]:
     return list(seen.values())[:NEARBY]
 
 
+def unsupported(answer: str, found: list[Support]) -> bool:
+    """Whether an answer claims what none of the sentences `support` found holds (an abstention claims nothing)."""
+    return not found and not abstains(answer)
+
+
 def support(question: str, answer: str, sources: list[Source], embedder: Embedder | None = None) -> list[Support]:
     """The sentences of `sources` that support `answer`, best first; [] for an abstention or when none does."""
     if not sources or not answer.strip() or abstains(answer):
