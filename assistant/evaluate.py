@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from assistant import report
-from assistant.answer import holds
+from assistant.answer import Answering, holds
 from assistant.config import READS_SOURCES, USES_ADAPTER, AnswerConfig, check_question
 from assistant.generate import Engine, Timing
 from assistant.grounding import NEARBY, NOT_COVERED, gate, support, unsupported
@@ -285,23 +285,36 @@ def time_answers(
     cfg: AnswerConfig,
     adapter: str | None = None,
 ) -> dict[str, float]:
-    """Latency of single answers as a user gets them: retrieval, first token, whole answer (p50 and p95)."""
-    first, total = [], []
+    """Latency of single answers as a user gets them, on the path of `docent ask` (`answer.Answering`): from the
+    question to the first text shown and to the whole answer (p50 and p95), retrieval included. `both` shows
+    nothing until its answer is whole, and read again where nothing supports it, so its first text is its whole
+    answer; `reread` is the share of timed answers read again. The oracle reads its question's own source, which
+    only an evaluation knows: it is timed on that prompt."""
+    first, total, again = [], [], 0
     for q in questions:
         start = time.perf_counter()
-        (messages,), _ = conversations(mode, [q], retriever, cfg)
-        timing = Timing()
-        for _ in llm.stream(messages, cfg.max_new_tokens, timing, mode in USES_ADAPTER, adapter) if messages else ():
-            pass
-        first.append(time.perf_counter() - start - (timing.total_s - timing.first_token_s))
+        shown = None
+        asking = None if mode == "oracle" else Answering(q.question, mode, llm, retriever, cfg, adapter)
+        for piece in oracle_text(q, llm, retriever, cfg) if asking is None else asking.text():
+            if shown is None and piece:
+                shown = time.perf_counter() - start
         total.append(time.perf_counter() - start)
+        first.append(total[-1] if shown is None else shown)
+        again += asking is not None and asking.answer().reread
     return {
         "first_token_p50": float(np.percentile(first, 50)),
         "first_token_p95": float(np.percentile(first, 95)),
         "total_p50": float(np.percentile(total, 50)),
         "total_p95": float(np.percentile(total, 95)),
+        "reread": again / len(first),
         "n": len(first),
     }
+
+
+def oracle_text(q: Question, llm: Engine, retriever: Retriever | None, cfg: AnswerConfig) -> Iterator[str]:
+    (messages,), _ = conversations("oracle", [q], retriever, cfg)
+    assert messages is not None  # the oracle is never gated
+    return llm.stream(messages, cfg.max_new_tokens, Timing())
 
 
 # Scores ------------------------------------------------------------------------------------------------

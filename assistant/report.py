@@ -172,7 +172,9 @@ def _latency_table(report: dict[str, Any]) -> str:
     if not rows:
         return ""
     return (
-        "<h2>Latency</h2><table><tr><th>mode</th><th>first token p50</th><th>p95</th><th>whole answer p50</th>"
+        "<h2>Latency</h2><p>Single answers as a user gets them; <code>both</code> shows its answer once it is "
+        "whole.</p>"
+        "<table><tr><th>mode</th><th>first text p50</th><th>p95</th><th>whole answer p50</th>"
         f"<th>p95</th></tr>{''.join(rows)}</table>"
     )
 

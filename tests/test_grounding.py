@@ -11,7 +11,7 @@ import pytest
 from assistant import report
 from assistant.answer import answer
 from assistant.config import AnswerConfig
-from assistant.evaluate import Question, answer_all, grounded, summarise
+from assistant.evaluate import Question, answer_all, grounded, summarise, time_answers
 from assistant.generate import LLM, Timing
 from assistant.grounding import (
     NEARBY,
@@ -303,3 +303,17 @@ def test_evaluation_reads_again_the_both_answers_without_support_and_counts_them
     llm = TwoMinds("2.5 days [1]", "You earn 2.5 days.")
     (kept,) = answer_all(questions[:1], "both", llm, retriever, AnswerConfig(), progress=False)  # type: ignore[arg-type]
     assert llm.calls == [True] and not kept.reread and kept.answer == "2.5 days [1]"
+
+
+def test_evaluation_times_both_as_a_user_waits_for_it_read_again_included(sample_ws: Path, embedder) -> None:
+    retriever = Retriever(sample_ws, embedder)
+    questions = [Question(LEAVE, "2.5 days")]
+    llm = TwoMinds("Seventeen zebras [1]", "You earn 2.5 days.")
+    timed = time_answers(questions, "both", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert llm.calls == [True, False] and timed["reread"] == 1.0  # the base model's reading was timed too
+    llm = TwoMinds("2.5 days [1]", "You earn 2.5 days.")
+    assert time_answers(questions, "both", llm, retriever, AnswerConfig())["reread"] == 0.0  # type: ignore[arg-type]
+    assert llm.calls == [True]
+    llm = TwoMinds("2.5 days [1]", "You earn 2.5 days.")
+    streamed = time_answers(questions, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
+    assert llm.calls == [False] and streamed["reread"] == 0.0
