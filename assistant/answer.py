@@ -155,6 +155,8 @@ class Answering:
         self.cancelled = False
 
     def text(self) -> Iterator[str]:
+        """The answer's text as the asker sees it. Its timing is the asker's too: a held answer's first text is the
+        whole answer once it stands; one read again counts from the question, both readings included."""
         result, messages = prepare(self.question, self.mode, self.retriever, self.cfg)
         if messages is None:
             self.result = result
@@ -163,28 +165,37 @@ class Answering:
         start = time.perf_counter()
         held = holds(self.mode)
         pieces = []
-        tuned = self.mode in USES_ADAPTER
-        for piece in self.llm.stream(messages, self.cfg.max_new_tokens, result.timing, tuned, self.adapter):
-            if self.cancelled:
-                return
+        for piece in self._read(messages, result.timing, self.mode in USES_ADAPTER):
             pieces.append(piece)
             if not held:
                 yield piece
-        result.timing.total_s = time.perf_counter() - start
-        self.result = finish(result, "".join(pieces), self.retriever)
-        again = reread(self.result)
-        if again is None:
-            if held:
-                yield "".join(pieces)
+        if self.cancelled:
             return
-        pieces = []
-        for piece in self.llm.stream(messages, self.cfg.max_new_tokens, again.timing):
-            if self.cancelled:
-                return
+        result.timing.total_s = time.perf_counter() - start
+        finished = finish(result, "".join(pieces), self.retriever)
+        again = reread(finished)
+        if again is None:
+            self.result = finished
+            if held:
+                finished.timing.first_token_s = finished.timing.total_s = time.perf_counter() - start
+                yield finished.text
+            return
+        reading, pieces = time.perf_counter(), []
+        for piece in self._read(messages, again.timing, False):
             pieces.append(piece)
             yield piece
+        if self.cancelled:
+            return
+        again.timing.first_token_s += reading - start
         again.timing.total_s = time.perf_counter() - start
         self.result = finish(again, "".join(pieces), self.retriever)
+
+    def _read(self, messages: list[dict[str, str]], timing: Timing, tuned: bool) -> Iterator[str]:
+        """One reading by the model, until it ends or the asker goes away."""
+        for piece in self.llm.stream(messages, self.cfg.max_new_tokens, timing, tuned, self.adapter if tuned else None):
+            if self.cancelled:
+                return
+            yield piece
 
     def answer(self) -> Answer:
         if self.result is None:

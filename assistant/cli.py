@@ -185,9 +185,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not result.covered:
         print(f"\n{args.mode}: retrieval {result.retrieve_s * 1000:.0f} ms; the model was not asked")
         return 0
+    rate = f" ({t.tokens_per_s:.1f} tokens/s)" if t.tokens_per_s else ""  # none where the answer was held whole
     print(
         f"\n{args.mode}: retrieval {result.retrieve_s * 1000:.0f} ms, first token {t.first_token_s:.2f} s, "
-        f"{t.tokens} tokens in {t.total_s:.2f} s ({t.tokens_per_s:.1f} tokens/s)"
+        f"{t.tokens} tokens in {t.total_s:.2f} s{rate}"
     )
     return 0
 

@@ -478,8 +478,13 @@ def run(
     `adapters`: the adapter each tuned mode answers with, when not the engine's default (`Run.adapter_for`)."""
     adapters = adapters or {}
     folder.mkdir(parents=True, exist_ok=True)
-    key = settings_key(
-        {"meta": {k: v for k, v in meta.items() if k != "created"}, "cfg": asdict(cfg), "fact_tokens": FACT_TOKENS}
+    key = settings_key(  # with the modes whose answers are read again: saved from before, theirs were not
+        {
+            "meta": {k: v for k, v in meta.items() if k != "created"},
+            "cfg": asdict(cfg),
+            "fact_tokens": FACT_TOKENS,
+            "read_again": [m for m in ALL_MODES if holds(m)],
+        }
     )
     log = folder / "answers.jsonl"
     saved: dict[str, dict[str, dict[str, Any]]] = {}

@@ -147,10 +147,12 @@ class Request:
             self.pieces.put(piece)
 
     def release(self) -> None:
-        """A held text, whole, to the asker (not when its generation failed: the asker hears of the error)."""
-        if self.held and self.text and not self.error:
-            self.timing.first_token_s = time.perf_counter() - self.start
-            self.pieces.put(self.text)
+        """A held answer, whole and as it stands (cut where it began to repeat), to the asker; not when it failed
+        or was dropped: the asker hears of the error. Its first text is then its whole answer."""
+        answer = self.asked.result if self.held and self.asked is not None else None
+        if answer is not None and not self.error:
+            self.timing.first_token_s = self.timing.total_s = time.perf_counter() - self.start
+            self.pieces.put(answer.text)
 
 
 class Batcher:

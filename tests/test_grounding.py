@@ -280,9 +280,12 @@ def test_both_gives_the_base_models_reading_when_nothing_supports_the_adapters_a
     assert llm.calls == [True, False] and result.reread and result.text == "You earn 2.5 days."
     assert result.support and not result.unsupported and result.to_json()["reread"] is True
     assert "".join(pieces) == "You earn 2.5 days."  # the adapter's answer never reached the asker
-    llm, pieces = TwoMinds("2.5 days [1]", "You earn 2.5 days."), []
+    assert 0 < result.timing.first_token_s <= result.timing.total_s  # counted from the question, both readings
+    llm, pieces = TwoMinds("2.5 days [1] 2.5 days [1] 2.5 days [1] 2.5 days [1]", "You earn 2.5 days."), []
     kept = answer(LEAVE, "both", llm, retriever, AnswerConfig(), pieces.append)  # type: ignore[arg-type]
-    assert llm.calls == [True] and not kept.reread and pieces == ["2.5 days [1]"]  # held, then given whole
+    assert llm.calls == [True] and not kept.reread and kept.cut
+    assert pieces == [kept.text] == ["2.5 days"]  # held, then given whole, cut where it began to repeat
+    assert kept.timing.first_token_s == kept.timing.total_s > 0  # its first text was the whole answer
     llm = TwoMinds("Seventeen zebras [1]", "Seventeen zebras [1]")
     plain = answer(LEAVE, "retrieval", llm, retriever, AnswerConfig())  # type: ignore[arg-type]
     assert llm.calls == [False] and plain.unsupported and not plain.reread  # only `both` is read again

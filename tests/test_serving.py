@@ -133,9 +133,11 @@ def test_the_batcher_holds_a_both_answer_and_reads_again_one_without_support(
     assert list(job.text()) == ["You earn", " 2.5 days."]  # the adapter's answer never reached the asker
     result = job.answer()
     assert decoded == [True, False] and result.reread and result.text == "You earn 2.5 days." and result.support
-    said[True] = ["2.5", " days [1]"]
+    assert 0 < result.timing.first_token_s <= result.timing.total_s  # counted from the question, both readings
+    said[True] = ["2.5", " days [1]", " 2.5 days [1]", " 2.5 days [1]", " 2.5 days [1]"]
     job = batcher.ask(question, "both", retriever, AnswerConfig())
-    assert list(job.text()) == ["2.5 days [1]"] and not job.answer().reread  # held, then given whole
+    assert list(job.text()) == ["2.5 days"] and not job.answer().reread  # held, then given whole and cut
+    assert job.answer().timing.first_token_s == job.answer().timing.total_s > 0  # its first text: the whole
     assert decoded == [True, False, True]
     job = batcher.ask(question, "retrieval", retriever, AnswerConfig())
     assert list(job.text()) == ["You earn", " 2.5 days."]  # streamed as it comes
