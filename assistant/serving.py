@@ -327,7 +327,7 @@ class Batcher:
         except BaseException as err:
             job.error.append(err)
             return None
-        again = reread(job.result) if request.held else None
+        again = reread(job.result) if request.held else None  # a reading again is not held: never read a third time
         if again is None:
             return None
         job.result = None
