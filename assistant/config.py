@@ -16,6 +16,7 @@ LLM_TIMEOUT_S = 120.0  # seconds a model server (--llm-url) may take to begin an
 MODEL_PREFIX = "docent-"  # the API names a mode's model docent-<mode>, and docent-<mode>:<run> for a run's adapter
 TRAINING_SETS = ("closed-book", "raft", "mixed")  # what data.build makes examples of
 RECIPES = (*TRAINING_SETS, "staged")  # staged: closed-book epochs, then raft ones (tune.py)
+PLAIN_TEXT_FORMS = ("chunk", "sentences", "reordered")  # continued pre-training's copies of a chunk (data.plain_text)
 TRACKERS = ("none", "tensorboard", "mlflow")  # Trainer's own integrations
 # A question is refused past this length: room for a pasted error message (about 1,000 tokens), while a 100 KB
 # question (18,201 tokens, over the embedded model's 8,192) held the model for minutes and answered garbage.
@@ -178,6 +179,14 @@ class TuneConfig:
             "instead of the answer from memory"
         },
     )
+    plain_text: str = field(
+        default="",
+        metadata={
+            "help": "also train each trained chunk's own text as plain next-token text (continued pre-training), in "
+            "these forms, comma-separated: chunk (as it stands), sentences (each alone, after its document and "
+            "section), reordered (its sentences in another order); empty = none"
+        },
+    )
     max_pairs: int = field(default=0, metadata={"help": "train on a seeded sample of this many pairs (0 = all)"})
     save_steps: int = field(default=50, metadata={"help": "a checkpoint every this many updates (and on Ctrl-C)"})
     score_questions: int = field(
@@ -244,5 +253,14 @@ class TuneConfig:
             raise ValueError(f"score_questions must be 0 or more, got {self.score_questions}")
         if not 0 <= self.raft_p <= 1 or not 0 <= self.raft_abstain <= 1 or not 0 <= self.lora_dropout < 1:
             raise ValueError("raft_p and raft_abstain must be within [0, 1], lora_dropout within [0, 1)")
+        unknown = set(self.plain_forms) - set(PLAIN_TEXT_FORMS)
+        if unknown:
+            raise ValueError(
+                f"plain_text takes {', '.join(PLAIN_TEXT_FORMS)} (comma-separated), got {', '.join(sorted(unknown))}"
+            )
         if self.max_length < 64:
             raise ValueError(f"max_length must be at least 64, got {self.max_length}")
+
+    @property
+    def plain_forms(self) -> tuple[str, ...]:
+        return tuple(f.strip() for f in self.plain_text.split(",") if f.strip())

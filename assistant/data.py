@@ -10,6 +10,10 @@ Recipes (`docent tune --recipe`):
   it reads does not hold the answer, rather than to answer from memory;
 - mixed: both sets together.
 
+With `plain_text` forms (`docent tune --plain-text`), each trained chunk's own text is added as plain next-token
+training, no chat template and every token trained: continued pre-training on the documents, in light rewordings
+that need no model (`plain_text`).
+
 Each example is tokenised as the model will see it when answering: the prompt as the chat template renders it
 with the generation prompt, then the answer and the end-of-turn token. Only the answer and that token are
 trained (labels elsewhere are -100), so the tuned model learns to stop by itself.
@@ -27,6 +31,7 @@ from assistant.config import TRAINING_SETS
 from assistant.grounding import NOT_COVERED
 from assistant.prompt import base_messages, retrieval_messages
 from ingest.records import Pair, Source
+from ingest.sentences import split_sentences
 
 IGNORE = -100
 
@@ -36,6 +41,7 @@ class Example:
     messages: list[dict[str, str]]
     recipe: str
     pair_id: int
+    text: str = ""  # plain text, trained whole, in place of messages (continued pre-training)
 
 
 def closed_book(pairs: list[Pair]) -> list[Example]:
@@ -81,6 +87,30 @@ def raft(
     return examples
 
 
+def plain_text(chunks: list[Source], forms: tuple[str, ...], seed: int = 13) -> list[Example]:
+    """Each chunk's text as plain next-token training, in each of `forms`: `chunk` as it stands; `sentences`, each
+    sentence alone after the document and section it comes from, so that a fact is tied to its document's name
+    wherever it stood; `reordered`, its sentences in a seeded other order, so that a fact is learnt apart from its
+    neighbours. Varied copies of a fact, not repeats, are what let a model answer questions about it worded another
+    way (Allen-Zhu & Li 2023, knowledge augmentation)."""
+    rng = random.Random(seed)
+    examples = []
+    for chunk in chunks:
+        sentences = split_sentences(chunk.text)
+        texts = []
+        if "chunk" in forms:
+            texts.append(chunk.text)
+        if "sentences" in forms:
+            texts += [f"{chunk.context}: {s}" for s in sentences]
+        if "reordered" in forms and len(set(sentences)) > 1:  # else no other order exists
+            shuffled = sentences[:]
+            while shuffled == sentences:
+                rng.shuffle(shuffled)
+            texts.append(" ".join(shuffled))
+        examples += [Example([], "plain-text", 0, text) for text in texts]
+    return examples
+
+
 def build(
     recipe: str,
     pairs: list[Pair],
@@ -115,3 +145,9 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], eot: set[int]) -> dic
         answer_ids, end = [*answer_ids, tokenizer.eos_token_id], len(answer_ids)
     answer_ids = answer_ids[: end + 1]  # what follows the end token (a newline) is never generated
     return {"input_ids": prompt_ids + answer_ids, "labels": [IGNORE] * len(prompt_ids) + answer_ids}
+
+
+def encode_text(tokenizer: Any, text: str) -> dict[str, list[int]]:
+    """input_ids and labels for plain text: every token trained, and the end-of-text token after it."""
+    ids = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+    return {"input_ids": ids, "labels": list(ids)}

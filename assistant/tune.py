@@ -25,6 +25,7 @@ import dataclasses
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from assistant import budget, data, heldout, loader, runs
 from assistant.config import TuneConfig
 from assistant.loader import bf16_training, resolve_llm
 from ingest import store
-from ingest.records import Pair
+from ingest.records import Pair, Source
 from ingest.store import Workspace
 
 
@@ -166,7 +167,11 @@ def tokenise(examples: list[data.Example], tokenizer: Any, eot: set[int], max_le
     """Token ids of every example that fits; the number that did not (reported, never cut short)."""
     out, too_long = [], 0
     for example in examples:
-        encoded = data.encode(tokenizer, example.messages, eot)
+        encoded = (
+            data.encode(tokenizer, example.messages, eot)
+            if example.messages
+            else data.encode_text(tokenizer, example.text)
+        )
         if len(encoded["input_ids"]) > max_length:
             too_long += 1
             continue
@@ -186,11 +191,22 @@ def lora_targets(cfg: TuneConfig, model: Any) -> dict[str, Any]:
     return {"target_modules": named, "layers_to_transform": list(range(layers - cfg.lora_layers, layers))}
 
 
-def training_set(cfg: TuneConfig, pairs: list[Pair], search: Any, tokenizer: Any, eot: set[int]) -> tuple[list, int]:
-    """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), tokenised."""
+def training_set(
+    cfg: TuneConfig,
+    pairs: list[Pair],
+    search: Any,
+    chunks: Callable[[list[int]], list[Source]],
+    tokenizer: Any,
+    eot: set[int],
+) -> tuple[list, int]:
+    """The recipe's examples from a seeded sample of `cfg.max_pairs` pairs (all when 0), and the plain text of the
+    chunks their passage pairs train (`chunks` looks them up by id), tokenised."""
     if cfg.max_pairs and len(pairs) > cfg.max_pairs:
         pairs = sorted(random.Random(cfg.seed).sample(pairs, cfg.max_pairs), key=lambda p: p.id)
     examples = data.build(cfg.recipe, pairs, search, cfg.raft_k, cfg.raft_p, cfg.seed, cfg.raft_abstain)
+    if cfg.plain_forms:  # only chunks already trained: a held-out document's text stays out of sight
+        trained = sorted({p.chunk_id for p in pairs if p.template == "passage"})
+        examples += data.plain_text(chunks(trained), cfg.plain_forms, cfg.seed)
     return tokenise(examples, tokenizer, eot, cfg.max_length)
 
 
@@ -252,6 +268,7 @@ def staged(cfg: TuneConfig, workspace: Path, progress: bool = True, resume: str 
         grad_accum=cfg.read_grad_accum,
         start_from=first.id,
         time_budget=left,
+        plain_text="",  # the documents' text goes with the facts, into the first run
     )
     if progress:
         print(f"Facts learnt (run {first.id}); now {cfg.read_epochs:g} epoch(s) of reading sources.", flush=True)
@@ -329,7 +346,8 @@ def tune(
         search = lambda questions, k: retriever.search(questions, k=k)  # noqa: E731
     tokenizer, model = loader.load(cfg.llm)
     eot = loader.for_training(tokenizer, model)
-    train_set, too_long = training_set(cfg, pairs, search, tokenizer, eot)
+    chunks = lambda ids: store.sources(db, ids, within)  # noqa: E731
+    train_set, too_long = training_set(cfg, pairs, search, chunks, tokenizer, eot)
     eval_set, _ = tokenise(data.closed_book(store.pairs(db, within, "heldout")), tokenizer, eot, cfg.max_length)
     if not train_set:
         raise ValueError(f"every training example is longer than max_length={cfg.max_length}; raise --max-length")

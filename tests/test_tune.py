@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -18,11 +19,12 @@ import torch
 
 from assistant import data, loader, runs
 from assistant.config import TuneConfig
-from assistant.tune import AnswerOnlyTrainer, PadCollator, StopOnInterrupt, tune
+from assistant.tune import AnswerOnlyTrainer, PadCollator, StopOnInterrupt, training_set, tune
 from ingest import store
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
-from ingest.records import OWNER
+from ingest.records import OWNER, Source
+from ingest.sentences import split_sentences
 from ingest.store import Workspace
 from tests.docs import write_all
 
@@ -69,6 +71,62 @@ def test_labels_cover_the_answer_and_end_of_turn_only(chat_tokenizer) -> None:
     trained = [t for t in encoded["labels"] if t != data.IGNORE]
     assert chat_tokenizer.decode(trained) == "At 11:15.<|im_end|>"
     assert trained[-1] == chat_tokenizer.eos_token_id
+
+
+def test_plain_text_copies_a_chunk_as_it_stands_sentence_by_sentence_and_reordered(chat_tokenizer) -> None:
+    rooms = "The Heron room seats 12 people. It has a Polycom phone. Bookings go through Kompassi."
+    chunk = Source(0, 1, "rooms.md", "rooms.md", "Meeting rooms", "Heron", rooms, 0.0, None)
+    short = Source(0, 2, "canteen.md", "canteen.md", "Canteen", "", "The canteen opens at 11:15.", 0.0, None)
+    examples = data.plain_text([chunk, short], ("chunk", "sentences", "reordered"), seed=3)
+    texts = [e.text for e in examples]
+    assert texts[:4] == [
+        rooms,
+        "Meeting rooms > Heron: The Heron room seats 12 people.",
+        "Meeting rooms > Heron: It has a Polycom phone.",
+        "Meeting rooms > Heron: Bookings go through Kompassi.",
+    ]
+    assert texts[4] != rooms and sorted(split_sentences(texts[4])) == sorted(split_sentences(rooms))
+    assert texts[5:] == [short.text, "Canteen: The canteen opens at 11:15."]  # one sentence: nothing to reorder
+    twice = dataclasses.replace(short, text="Ring twice. Ring twice.")
+    assert [e.text for e in data.plain_text([twice], ("reordered",))] == []  # no other order exists
+    assert [e.text for e in data.plain_text([chunk], ("sentences",))] == texts[1:4]  # only the forms asked for
+    assert all(not e.messages for e in examples)
+    encoded = data.encode_text(chat_tokenizer, rooms)
+    assert encoded["labels"] == encoded["input_ids"]  # every token is trained, none is a prompt
+    assert chat_tokenizer.decode(encoded["input_ids"]) == rooms + chat_tokenizer.eos_token
+    with pytest.raises(
+        ValueError, match=re.escape("plain_text takes chunk, sentences, reordered (comma-separated), got chunks")
+    ):
+        TuneConfig(plain_text="chunk,chunks")
+
+
+def test_plain_text_trains_the_chunks_of_trained_documents_and_none_kept_out(
+    tiny_llm: Path, chat_tokenizer, tmp_path: Path, embedder
+) -> None:
+    write_all(tmp_path / "docs")
+    for i in range(4):
+        (tmp_path / "docs" / f"room{i}.md").write_text(
+            f"# Room {i}\n\nMeeting room {i} seats {i + 4} people and is booked through Kompassi.\n"
+            f"The room was renovated in March 202{i} by Lindqvist Interiors.\n"
+        )
+    ws = tmp_path / "ws"
+    ingest([tmp_path / "docs"], IngestConfig(holdout_docs=0.3, seed=7), ws, progress=False, embedder=embedder)
+    db = Workspace(ws).connect()
+    texts = {bool(r[0]): set() for r in db.execute("SELECT DISTINCT holdout FROM documents")}
+    for holdout, text in db.execute("SELECT d.holdout, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"):
+        texts[bool(holdout)].add(text)
+    assert texts[True] and texts[False]  # some documents are kept out of training, some are not
+    cfg = settings(tiny_llm, plain_text="chunk")
+    pairs = store.pairs(db, OWNER, "train")
+    eot = loader.end_of_turn_ids(chat_tokenizer)
+    lookup = lambda ids: store.sources(db, ids, OWNER)  # noqa: E731
+    examples, _ = training_set(cfg, pairs, None, lookup, chat_tokenizer, eot)
+    plain = [chat_tokenizer.decode(e["input_ids"][:-1]) for e in examples if data.IGNORE not in e["labels"]]
+    assert sorted(plain) == sorted(texts[False])  # each trained chunk once, as it stands; no kept-out one
+    assert len(examples) == len(pairs) + len(plain)  # beside the closed-book examples, not in place of them
+    run = tune(cfg, ws, progress=False)
+    assert run.status == "finished" and run.metrics["examples"] == len(examples)
+    assert run.settings.plain_text == "chunk"
 
 
 def test_padding_token_is_distinct_from_end_of_turn(chat_tokenizer) -> None:
