@@ -148,6 +148,6 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], eot: set[int]) -> dic
 
 
 def encode_text(tokenizer: Any, text: str) -> dict[str, list[int]]:
-    """input_ids and labels for plain text: every token trained, and the end-of-text token after it."""
+    """input_ids and labels for plain text: every token trained, and the tokenizer's end token after it."""
     ids = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
     return {"input_ids": ids, "labels": list(ids)}
