@@ -95,11 +95,12 @@ class Library:
         self._flush(AUDIT_QUEUE, lambda db, rows: store.add_audit(db, [AuditLine(*r) for r in rows], 1.0))
 
     def audit_answer(self, access: Access, result: Any, run: str | None, way: str) -> None:
-        """An answer shown: the question, the mode, the run whose adapter answered, and the passages shown with it
-        (its sources, or those pointed to when the model was not asked)."""
+        """An answer shown: the question, the mode, the run whose adapter was asked, whether the answer shown is the
+        base model's reading instead (`both` reads again an adapter's answer nothing supports), and the passages
+        shown with it (its sources, or those pointed to when the model was not asked)."""
         shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in result.sources + result.nearby]
-        self.audit(access.name, "ask", {"question": result.question, "mode": result.mode, "run": run, "sources": shown,
-                                   "via": way})  # fmt: skip
+        self.audit(access.name, "ask", {"question": result.question, "mode": result.mode, "run": run,
+                                   "reread": result.reread, "sources": shown, "via": way})  # fmt: skip
 
     def audit_search(self, access: Access, query: str, sources: list[Any], way: str) -> None:
         shown = [{"doc": s.doc, "chunk": s.chunk_id} for s in sources]

@@ -246,6 +246,17 @@ def test_an_answer_asked_from_the_cli_as_a_person_is_in_the_audit_log(hr_ws: Pat
     assert not set(shown) & hr_documents(hr_ws)
 
 
+def test_the_audit_log_says_when_the_answer_shown_is_the_base_models_reading(hr_ws: Path) -> None:
+    from assistant.answer import Answer
+    from assistant.library import Library
+
+    library = Library(hr_ws)
+    library.audit_answer(OWNER, Answer("How many days?", "both", "2.5 days [1]"), "run-a", "api")
+    library.audit_answer(OWNER, Answer("How many days?", "both", "You earn 2.5 days.", reread=True), "run-a", "api")
+    asks = [line for line in store.audit_log(Workspace(hr_ws).connect()) if line["action"] == "ask"]
+    assert [(line["run"], line["reread"]) for line in asks] == [("run-a", False), ("run-a", True)]
+
+
 def test_sign_in_by_name_counts_wrong_guesses_per_name_and_per_address(hr_ws: Path) -> None:
     from assistant import access as passwords
 
