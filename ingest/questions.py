@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 
-TEMPLATES = 6  # raise when the questions written change: ingest then writes every workspace's pairs again
+TEMPLATES = 7  # raise when the questions written change: ingest then writes every workspace's pairs again
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -30,7 +30,11 @@ MONTH = (
 )
 NUM = r"\d+(?:[.,]\d+)*"
 DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-CAPITALISED = r"[A-Z][\w'’&-]*(?:\.(?= [A-Z]))?"  # a capitalised word, or an initial followed by a name
+# Capital letters of the Latin alphabets, accented ones too ("Álvarez", "Øresund", "Łódź"): a name that starts with one
+# is a name, and one left out splits a list or cuts a name in two ("alongside Manuel Manquiña and Roberto Álvarez").
+UPPER = "A-Z" + "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper())
+# A capitalised word, a brand written in camel case ("iNews", "eBay", "macOS"), or an initial followed by a name.
+CAPITALISED = rf"(?:[{UPPER}]|[a-z]+(?=[{UPPER}]))[\w'’&-]*(?:\.(?= [{UPPER}]))?"
 SPAN_PATTERNS: list[tuple[str, str]] = [  # (type, regex), earlier types win where spans overlap
     ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ("url", r"(?:https?://|www\.)[^\s,;)]+[^\s,;).]"),
@@ -237,8 +241,8 @@ def _sentence_facts(
         asked = subject + asked[pronoun.end() :]
     facts = []
     for start, end, kind in find_spans(asked)[:6]:
-        answer = asked[start:end]
-        if (pronoun and start < len(subject or "")) or answer not in sentence:
+        answer = _in_source(asked[start:end], sentence)
+        if (pronoun and start < len(subject or "")) or not answer:
             continue
         if subject and answer.lower() == subject.lower() and start > 0:
             continue  # asking for the document's own subject mid-sentence makes a riddle, not a question
@@ -257,6 +261,16 @@ def _sentence_facts(
     if description and not any(f.answer == description.answer for f in facts):
         facts.append(description)
     return facts
+
+
+def _in_source(span: str, sentence: str) -> str:
+    """The span as the sentence has it, with any aside the question left out: "Gurmeet Choudhary and Sayani Datta"
+    is "Gurmeet Choudhary (in his lead debut) and Sayani Datta" there, and the answer stays the source's own words.
+    "" when the sentence does not hold it (the subject put in for "It")."""
+    if span in sentence:
+        return span
+    found = re.search(r"(?:\s*\([^()]*\))?\s".join(map(re.escape, span.split(" "))), sentence)
+    return found.group() if found else ""
 
 
 AFTER_NOUN = (
