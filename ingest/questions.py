@@ -185,6 +185,7 @@ def find_spans(sentence: str) -> list[tuple[int, int, str]]:
     return _join_lists(sentence, sorted(taken))
 
 
+ASIDE = r"\s*\([^()]*\)"  # left out of questions; `_in_source` finds it again for the answer
 LIST_GAP = re.compile(r",? (?:and|&) (?:the )?|, (?:the )?")
 
 
@@ -230,7 +231,7 @@ def _sentence_facts(
     words = sentence.split()
     if not 5 <= len(words) <= 50 or sentence.endswith("?"):
         return []
-    asked = re.sub(r"\s*\([^()]*\)", "", sentence)  # "(Arabic: أبطال)", "(lit. …)": asides make poor questions
+    asked = re.sub(ASIDE, "", sentence)  # "(Arabic: أبطال)", "(lit. …)": asides make poor questions
     asked = re.sub(r"^(?:[\w/-]+ ){0,2}[\w/-]+: (?=\S)", "", asked)  # "Fixed: P3 scanners…": a label, not part of it
     if len(asked.split()) < 5:
         return []
@@ -269,7 +270,7 @@ def _in_source(span: str, sentence: str) -> str:
     "" when the sentence does not hold it (the subject put in for "It")."""
     if span in sentence:
         return span
-    found = re.search(r"(?:\s*\([^()]*\))?\s".join(map(re.escape, span.split(" "))), sentence)
+    found = re.search(rf"(?:{ASIDE})?\s".join(map(re.escape, span.split(" "))), sentence)
     return found.group() if found else ""
 
 
