@@ -462,7 +462,9 @@ def test_an_answer_that_times_out_is_not_asked_again_and_costs_one_sentence(monk
             remote.generate_batch([[{"role": "user", "content": QUESTION}]], 4)
         assert slow.asked == 2  # each question once: a timed-out one may still be in the server's queue
         assert time.perf_counter() - started < 4.5  # two waits of the 1 s given, not of the 5 s the server takes
-        assert ServerLLM(slow.url, timeout_s=5).complete([{"role": "user", "content": "hi"}], 4, "slow") == "late"
+        # given more time than the server takes, the same server answers (the 5 s delay against a 60 s wait, so
+        # a slow machine cannot turn it into a race)
+        assert ServerLLM(slow.url, timeout_s=60).complete([{"role": "user", "content": "hi"}], 4, "slow") == "late"
         monkeypatch.setenv("DOCENT_LLM_TIMEOUT", "soon")
         with pytest.raises(ValueError, match=r"\(DOCENT_LLM_TIMEOUT\) must be a number of seconds above 0, got 'soon'"):
             ServerLLM(slow.url)
